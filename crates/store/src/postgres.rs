@@ -1,0 +1,37 @@
+//! PostgreSQL back end (production): a pool with a per-connection `statement_timeout`.
+
+use std::sync::LazyLock;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use crate::shared::{claim_job_sql, impl_store};
+use crate::{Backend, StoreError, StoreOptions};
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+static CLAIM_SQL: LazyLock<String> = LazyLock::new(|| claim_job_sql("FOR UPDATE SKIP LOCKED"));
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(options: &StoreOptions) -> crate::Result<Self> {
+        let connect: PgConnectOptions = options
+            .url
+            .parse()
+            .map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?;
+        let timeout_ms = options.statement_timeout.as_millis().to_string();
+        let connect = connect
+            .application_name("konqer")
+            .options([("statement_timeout", timeout_ms.as_str())]);
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .min_connections(options.min_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_lazy_with(connect);
+        Ok(PgStore { pool })
+    }
+}
+
+impl_store!(PgStore, backend: Backend::Postgres, migrator: MIGRATOR, claim_sql: *CLAIM_SQL);
