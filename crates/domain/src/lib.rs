@@ -2,10 +2,12 @@
 //! Pure types and rules with no I/O, so every rule can be unit-tested without a server.
 
 pub mod catalog;
+pub mod clock;
 pub mod money;
 pub mod plan;
 
 pub use catalog::{ServiceKey, ServiceType, UnknownService};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use money::Cents;
 pub use plan::{AdminRole, BillingInterval, JobState, PaymentStatus, Plan, SubscriptionStatus};
 

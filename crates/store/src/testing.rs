@@ -76,3 +76,25 @@ pub async fn fresh_postgres_database() -> String {
         None => format!("{base}/{name}"),
     }
 }
+
+/// Expands each named `async fn(TestDb)` into two tests, `sqlite::<name>` and
+/// `postgres::<name>`, each run on its own fresh, migrated database.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let db = $crate::testing::TestDb::new($crate::Backend::Sqlite).await;
+                super::$name(db).await;
+            })+
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let db = $crate::testing::TestDb::new($crate::Backend::Postgres).await;
+                super::$name(db).await;
+            })+
+        }
+    };
+}

@@ -14,26 +14,7 @@ use konqer_store::{
 use serde_json::json;
 use uuid::Uuid;
 
-macro_rules! conformance {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let db = konqer_store::testing::TestDb::new(konqer_store::Backend::Sqlite).await;
-                super::$name(db).await;
-            })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let db = konqer_store::testing::TestDb::new(konqer_store::Backend::Postgres).await;
-                super::$name(db).await;
-            })+
-        }
-    };
-}
-
-conformance!(
+konqer_store::both_backends!(
     migrations_seed_the_twelve_services_with_the_domain_defaults,
     migrating_twice_changes_nothing,
     the_database_remembers_when_it_was_created,
