@@ -1,1 +1,118 @@
+//! Konqer's HTTP edge: the public router (site, `/api`, `/auth`) and the admin router
+//! (`/admin`, `/metrics`), the layers both share, the problem+json error type and the
+//! OpenAPI document. Handlers parse, delegate and answer; rules live below this crate.
 
+pub mod catalog;
+pub mod extract;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod problem;
+pub mod request_id;
+mod routes;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use konqer_domain::Clock;
+use konqer_store::Store;
+
+pub use catalog::Catalog;
+pub use metrics::Metrics;
+pub use middleware::HttpSettings;
+pub use problem::{ApiError, FieldError, Problem};
+
+/// Settings of the HTTP edge, taken from the server's configuration.
+#[derive(Clone, Default)]
+pub struct ApiSettings {
+    pub http: HttpSettings,
+    /// Static bearer token required on the admin `/metrics` when set.
+    pub metrics_token: Option<String>,
+    /// The static web export to serve on the public listener, when present.
+    pub web_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for ApiSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiSettings")
+            .field("http", &self.http)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("web_dir", &self.web_dir)
+            .finish()
+    }
+}
+
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub catalog: Arc<Catalog>,
+    pub metrics: Arc<Metrics>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: ApiSettings,
+}
+
+/// Shared, cheaply clonable application state.
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// Everything on the public listener.
+pub fn public_router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(routes::health::health))
+        .route("/ready", get(routes::health::ready))
+        .route("/api/services", get(routes::services::list))
+        .route("/api/services/{service}", get(routes::services::get))
+        .route("/api/openapi.json", get(openapi_json))
+        .route("/api", get(not_found).fallback(not_found))
+        .route("/api/{*rest}", get(not_found).fallback(not_found))
+        .route("/auth/{*rest}", get(not_found).fallback(not_found))
+        .route("/admin/{*rest}", get(not_found).fallback(not_found));
+    let api = match &state.settings.web_dir {
+        Some(dir) if dir.is_dir() => api.fallback_service(
+            tower_http::services::ServeDir::new(dir)
+                .append_index_html_on_directories(true)
+                .not_found_service(axum::handler::HandlerWithoutStateExt::into_service(
+                    not_found,
+                )),
+        ),
+        _ => api.fallback(not_found),
+    };
+    let metrics = state.metrics.clone();
+    middleware::layered(api, &state.settings.http, metrics).with_state(state)
+}
+
+/// Everything on the admin listener (never exposed publicly).
+pub fn admin_router(state: AppState) -> Router {
+    let admin = Router::new()
+        .route("/health", get(routes::health::health))
+        .route("/metrics", get(routes::metrics::scrape))
+        .fallback(not_found);
+    let metrics = state.metrics.clone();
+    middleware::layered(admin, &state.settings.http, metrics).with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("There is nothing at this address.".to_owned())
+}
+
+async fn openapi_json() -> Response {
+    let mut response = openapi::document_json().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}

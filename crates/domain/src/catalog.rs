@@ -2,6 +2,8 @@
 //! `ServiceKey` is parsed once at the edge; nothing past the router handles service names
 //! as free strings.
 
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+
 use crate::money::Cents;
 use crate::plan::Plan;
 use crate::string_enum;
@@ -147,10 +149,32 @@ impl ServiceKey {
     }
 }
 
+/// When a service unlocks for founding members: 00:00 UTC on launch date + offset.
+pub fn release_at(launch: NaiveDate, release_offset_days: i32) -> DateTime<Utc> {
+    let day = launch
+        .checked_add_signed(chrono::Duration::days(i64::from(release_offset_days)))
+        .unwrap_or(NaiveDate::MAX);
+    day.and_time(NaiveTime::MIN).and_utc()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn release_is_midnight_utc_on_launch_plus_offset() {
+        let launch = NaiveDate::from_ymd_opt(2026, 12, 28).unwrap();
+        assert_eq!(
+            release_at(launch, 0).to_rfc3339(),
+            "2026-12-28T00:00:00+00:00"
+        );
+        assert_eq!(
+            release_at(launch, 7).to_rfc3339(),
+            "2027-01-04T00:00:00+00:00"
+        );
+        assert_eq!(release_at(launch, i32::MAX).date_naive(), NaiveDate::MAX);
+    }
 
     #[test]
     fn there_are_twelve_services_with_unique_keys_and_slugs() {

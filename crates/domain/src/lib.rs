@@ -5,11 +5,13 @@ pub mod catalog;
 pub mod clock;
 pub mod money;
 pub mod plan;
+pub mod secret;
 
 pub use catalog::{ServiceKey, ServiceType, UnknownService};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use money::Cents;
 pub use plan::{AdminRole, BillingInterval, JobState, PaymentStatus, Plan, SubscriptionStatus};
+pub use secret::Secret;
 
 /// Error for a string that names no variant of one of the domain's closed sets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,0 +1,137 @@
+//! Prometheus metrics, served on the admin listener. HTTP series are labelled by the route
+//! *template* (`/api/services/{service}`), never the raw path, so cardinality stays bounded.
+
+use std::sync::Arc;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    pub method: &'static str,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub method: &'static str,
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabels {
+    pub state: &'static str,
+}
+
+type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: Family<HttpLabels, Counter>,
+    pub http_duration: HistogramFamily,
+    pub db_pool: Family<StateLabels, Gauge>,
+    pub jobs: Family<StateLabels, Gauge>,
+}
+
+fn duration_histogram() -> Histogram {
+    // 0.5 ms … ~16 s
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+impl Metrics {
+    pub fn new() -> Arc<Self> {
+        let mut registry = Registry::default();
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let http_duration: HistogramFamily = Family::new_with_constructor(duration_histogram);
+        let db_pool = Family::<StateLabels, Gauge>::default();
+        let jobs = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "konqer_http_requests",
+            "HTTP requests answered, by method, route template and status",
+            http_requests.clone(),
+        );
+        registry.register(
+            "konqer_http_request_duration_seconds",
+            "Time to answer HTTP requests, by method and route template",
+            http_duration.clone(),
+        );
+        registry.register(
+            "konqer_db_pool_connections",
+            "Database pool connections: size (open), idle, max",
+            db_pool.clone(),
+        );
+        registry.register("konqer_jobs", "Background jobs by state", jobs.clone());
+        Arc::new(Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            db_pool,
+            jobs,
+        })
+    }
+
+    pub fn observe_request(&self, method: &'static str, route: &str, status: u16, seconds: f64) {
+        self.http_requests
+            .get_or_create(&HttpLabels {
+                method,
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+        self.http_duration
+            .get_or_create(&RouteLabels {
+                method,
+                route: route.to_owned(),
+            })
+            .observe(seconds);
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(8 * 1024);
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
+        out
+    }
+}
+
+/// Bounded method label: unknown methods share one series.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_with_total_suffix_and_route_labels() {
+        let metrics = Metrics::new();
+        metrics.observe_request("GET", "/api/services/{service}", 200, 0.002);
+        metrics.observe_request("GET", "/api/services/{service}", 200, 0.004);
+        let text = metrics.render();
+        assert!(
+            text.contains(r#"konqer_http_requests_total{method="GET",route="/api/services/{service}",status="200"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains("konqer_http_request_duration_seconds_bucket"),
+            "{text}"
+        );
+    }
+}
