@@ -131,7 +131,7 @@ async fn three_runners_run_a_thousand_jobs_each_exactly_once(db: TestDb) {
         stop.send(true).unwrap();
         task.await.unwrap();
     }
-    let runs = handler.runs.lock().unwrap();
+    let runs = handler.runs.lock().unwrap().clone();
     assert_eq!(runs.len(), 1000);
     for id in &ids {
         assert_eq!(

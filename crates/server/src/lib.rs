@@ -1,1 +1,232 @@
+//! The `konqer` server: configuration, wiring of store, catalog, jobs and both HTTP
+//! listeners, and graceful shutdown. `launch` is the one way to start it, for `main` and for
+//! the integration tests alike.
 
+pub mod config;
+pub mod telemetry;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::http::HeaderValue;
+use axum::serve::ListenerExt;
+use konqer_api::{ApiSettings, App, AppState, Catalog, HttpSettings, Metrics};
+use konqer_domain::{Clock, SystemClock};
+use konqer_jobs::{Registry, Runner, RunnerOptions};
+use konqer_store::{Store, StoreOptions};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use config::{Config, ConfigError};
+
+/// Pool settings from the configuration.
+pub fn store_options(config: &Config) -> StoreOptions {
+    StoreOptions {
+        url: config.database_url.expose().clone(),
+        max_connections: config.db_max_connections,
+        min_connections: config.db_min_connections,
+        acquire_timeout: config.db_acquire_timeout,
+        statement_timeout: config.db_statement_timeout,
+    }
+}
+
+/// Opens the database named by the configuration.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    konqer_store::connect(&store_options(config))
+        .await
+        .context("DATABASE_URL: cannot open the database")
+}
+
+/// What runs in this process besides the listeners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    pub http: bool,
+    pub jobs: bool,
+}
+
+/// The job kinds this build handles. Later features register theirs here.
+pub fn job_registry() -> Registry {
+    Registry::new()
+}
+
+fn api_settings(config: &Config) -> ApiSettings {
+    ApiSettings {
+        http: HttpSettings {
+            body_limit: config.body_limit_bytes,
+            cors_origins: config
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect(),
+            hsts: config.public_url.starts_with("https://"),
+        },
+        metrics_token: config.metrics_token.as_ref().map(|t| t.expose().clone()),
+        web_dir: Some(config.web_dir.clone()),
+    }
+}
+
+/// Serves the public and admin routers on the given listeners and runs the job runner,
+/// until `shutdown` resolves; then stops accepting, lets in-flight requests and jobs finish
+/// (bounded by the configured grace period) and closes the pool.
+pub async fn launch(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    listeners: Option<(TcpListener, TcpListener)>,
+    roles: Roles,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+
+    let mut tasks = tokio::task::JoinSet::new();
+    if roles.jobs {
+        let worker_id = format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple());
+        let options = RunnerOptions {
+            concurrency: config.worker_concurrency,
+            shutdown_grace: config.shutdown_grace,
+            ..RunnerOptions::new(worker_id)
+        };
+        let runner = Runner::new(store.clone(), job_registry(), clock.clone(), options);
+        let stop = stop_rx.clone();
+        tasks.spawn(async move {
+            runner.run(stop).await;
+            Ok::<(), anyhow::Error>(())
+        });
+    }
+
+    if let (true, Some((public, admin))) = (roles.http, listeners) {
+        let launch_date = match config.launch_date {
+            Some(date) => date,
+            None => store
+                .created_at()
+                .await
+                .context("reading the database's creation date")?
+                .date_naive(),
+        };
+        let catalog = Catalog::load(store.clone(), launch_date)
+            .await
+            .context("loading the service catalog")?;
+        catalog.spawn_refresher(config.catalog_refresh, stop_rx.clone());
+        let state = AppState(Arc::new(App {
+            store: store.clone(),
+            catalog,
+            metrics: Metrics::new(),
+            clock: clock.clone(),
+            settings: api_settings(config),
+        }));
+        let public_addr = public.local_addr()?;
+        let admin_addr = admin.local_addr()?;
+        tasks.spawn(serve(
+            "public",
+            public,
+            konqer_api::public_router(state.clone()),
+            stop_rx.clone(),
+        ));
+        tasks.spawn(serve(
+            "admin",
+            admin,
+            konqer_api::admin_router(state),
+            stop_rx.clone(),
+        ));
+        tracing::info!(%public_addr, %admin_addr, backend = store.backend().as_str(), %launch_date, "konqer is serving");
+    }
+
+    // Wait for the shutdown signal, or for a task to fail early (e.g. a listener error).
+    let mut stop = stop_rx.clone();
+    let mut result = Ok(());
+    tokio::select! {
+        _ = stop.changed() => {}
+        Some(joined) = tasks.join_next() => {
+            result = flatten(joined);
+        }
+    }
+    tracing::info!("shutting down: draining requests and jobs");
+    let grace = config.shutdown_grace;
+    let drained = tokio::time::timeout(grace, async {
+        while let Some(joined) = tasks.join_next().await {
+            if let Err(err) = flatten(joined) {
+                tracing::error!(error = %err, "task failed during shutdown");
+            }
+        }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(?grace, "grace period over; cutting remaining connections");
+        tasks.abort_all();
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    result
+}
+
+fn flatten(joined: Result<anyhow::Result<()>, tokio::task::JoinError>) -> anyhow::Result<()> {
+    joined.map_err(anyhow::Error::from).and_then(|r| r)
+}
+
+async fn serve(
+    name: &'static str,
+    listener: TcpListener,
+    router: axum::Router,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stop.changed().await;
+    })
+    .await
+    .with_context(|| format!("the {name} listener failed"))
+}
+
+/// Binds a listener, naming the setting when the address is unusable.
+pub async fn bind(setting: &str, addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("{setting}: cannot listen on {addr}"))
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "konqer".to_owned())
+}
+
+/// The system clock, as production uses it.
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}

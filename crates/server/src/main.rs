@@ -1,1 +1,116 @@
-fn main() {}
+//! `konqer`: one binary for every role. Errors end the process with one line naming what
+//! is wrong, never a panic or a backtrace.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use konqer_server::{
+    bind, config::Config, launch, open_store, shutdown_signal, system_clock, telemetry, Roles,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "konqer",
+    version,
+    about = "Konqer: twelve AI sales and marketing tools behind one account"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the site, the API and the admin API, and run background jobs.
+    Serve {
+        /// Do not apply database migrations at start (when a deploy step runs them).
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Print the effective configuration, secrets masked.
+    Config,
+    /// Run background jobs only (for deployments that split them from the API).
+    Worker,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("konqer: configuration error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Command::Config = cli.command {
+        print!("{}", config.render());
+        return ExitCode::SUCCESS;
+    }
+    telemetry::init(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("konqer: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "konqer stopped with an error");
+            eprintln!("konqer: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    match command {
+        Command::Migrate => {
+            store.migrate().await.map_err(anyhow::Error::from)?;
+            tracing::info!(backend = store.backend().as_str(), "migrations applied");
+            store.close().await;
+            Ok(())
+        }
+        Command::Serve { no_migrate } => {
+            if !no_migrate {
+                store.migrate().await.map_err(anyhow::Error::from)?;
+            }
+            let public = bind("KONQER_LISTEN", config.listen).await?;
+            let admin = bind("KONQER_ADMIN_LISTEN", config.admin_listen).await?;
+            launch(
+                &config,
+                store,
+                system_clock(),
+                Some((public, admin)),
+                Roles {
+                    http: true,
+                    jobs: true,
+                },
+                shutdown_signal(),
+            )
+            .await
+        }
+        Command::Worker => {
+            launch(
+                &config,
+                store,
+                system_clock(),
+                None,
+                Roles {
+                    http: false,
+                    jobs: true,
+                },
+                shutdown_signal(),
+            )
+            .await
+        }
+        Command::Config => Ok(()),
+    }
+}

@@ -1,0 +1,148 @@
+//! Starts the real server (the same `launch` as `main`) on port-0 listeners against a fresh
+//! database of either back end.
+
+use std::sync::Arc;
+
+use konqer_domain::SystemClock;
+use konqer_server::{launch, Config, Roles};
+use konqer_store::testing::TestDb;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub struct TestApp {
+    pub base: String,
+    pub admin: String,
+    pub db: TestDb,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn start(db: TestDb, vars: &[(&str, &str)]) -> TestApp {
+        let mut all = vec![
+            ("DATABASE_URL".to_owned(), db.url.clone()),
+            ("KONQER_CATALOG_REFRESH_SECS".to_owned(), "1".to_owned()),
+            ("KONQER_SHUTDOWN_GRACE_SECS".to_owned(), "5".to_owned()),
+            ("KONQER_WEB_DIR".to_owned(), "/nonexistent".to_owned()),
+        ];
+        all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let config = Config::from_vars(all).expect("test configuration is valid");
+        let public = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let admin = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", public.local_addr().unwrap());
+        let admin_base = format!("http://{}", admin.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let store = db.store.clone();
+        let handle = tokio::spawn(async move {
+            launch(
+                &config,
+                store,
+                Arc::new(SystemClock),
+                Some((public, admin)),
+                Roles {
+                    http: true,
+                    jobs: true,
+                },
+                async {
+                    let _ = stopped.await;
+                },
+            )
+            .await
+        });
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let app = TestApp {
+            base,
+            admin: admin_base,
+            db,
+            client,
+            stop: Some(stop),
+            handle: Some(handle),
+        };
+        // Wait until both listeners answer.
+        for _ in 0..200 {
+            let public_ok = app
+                .client
+                .get(app.url("/health"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200);
+            let admin_ok = app
+                .client
+                .get(format!("{}/health", app.admin))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200);
+            if public_ok && admin_ok {
+                return app;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the server did not come up");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self.client.get(self.url(path)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// Signals shutdown and waits for `launch` to return.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.handle.take().unwrap().await.unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Asserts that a response is a complete problem document with the given status and code.
+pub async fn assert_problem(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(
+        body["type"].as_str().is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["title"].as_str().is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["detail"].as_str().is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
+    assert_eq!(body["instance"], request_id.as_str(), "{body}");
+    body
+}
