@@ -42,6 +42,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+  useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+fi
 mkdir -p "$tmp/pg" "$tmp/sock"
 [ "$(id -u)" -eq 0 ] && chown postgres "$tmp/pg" "$tmp/sock"
 as_pg "$pg_bin/initdb" -D "$tmp/pg" -U postgres --auth=trust -E UTF8 --no-instructions >"$tmp/initdb.log" 2>&1 \
