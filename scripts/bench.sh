@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Load benchmark: a release build of `konqer serve` on SQLite and on PostgreSQL, and a bare axum
+# "hello" server as the baseline, all on loopback, loaded by wrk from the same machine.
+# Prints req/s and p50/p99 per target, /api/services as a share of the bare server's
+# throughput, and konqer's idle RSS. Also writes target/bench/report.txt.
+#   BENCH_SECONDS   measured seconds per target (default 10)
+#   BENCH_CONNECTIONS  concurrent connections (default 64)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${KONQER_TEST_PG_URL:-}" ]; then
+  scripts/install-deps.sh bench
+  cargo build --release -q -p konqer-server -p konqer-bench
+  exec scripts/test-services.sh --no-redis -- "$0" "$@"
+fi
+
+seconds=${BENCH_SECONDS:-10}
+conns=${BENCH_CONNECTIONS:-64}
+work=$(mktemp -d /tmp/konqer-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for() { # url log
+  for _ in $(seq 1 600); do
+    curl -fs -o /dev/null "$1" && return 0
+    sleep 0.1
+  done
+  echo "bench: $1 did not come up; its log:" >&2
+  cat "$2" >&2
+  exit 1
+}
+
+failures=0
+rows=()
+# run LABEL URL → appends "label req/s p50 p99" to rows; sets $rps
+run() {
+  local label=$1 url=$2 out
+  wrk -t2 -c"$conns" -d2s "$url" >/dev/null 2>&1 || true
+  out=$(wrk -t2 -c"$conns" -d"${seconds}s" --latency "$url")
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  local p50 p99 bad
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  bad=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
+  if [ -n "$bad" ]; then
+    echo "bench: $label got $bad non-2xx responses" >&2
+    failures=$((failures + 1))
+  fi
+  rows+=("$(printf '%-30s %12s %9s %9s' "$label" "$rps" "$p50" "$p99")")
+}
+
+hello_port=$(free_port)
+target/release/hello-axum "127.0.0.1:$hello_port" >"$work/hello.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$hello_port/" "$work/hello.log"
+run "bare axum hello  GET /" "http://127.0.0.1:$hello_port/"
+bare=$rps
+
+rss=()
+for backend in sqlite postgres; do
+  port=$(free_port); admin=$(free_port)
+  mkdir -p "$work/$backend"
+  if [ "$backend" = sqlite ]; then url="sqlite://$work/$backend/konqer.db"; else url=$KONQER_TEST_PG_URL; fi
+  KONQER_LISTEN="127.0.0.1:$port" KONQER_ADMIN_LISTEN="127.0.0.1:$admin" KONQER_DATA_DIR="$work/$backend" \
+    KONQER_RATE_LIMIT_PER_MINUTE=0 KONQER_LOG_FORMAT=json KONQER_LOG=warn DATABASE_URL="$url" \
+    target/release/konqer serve >"$work/$backend.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  wait_for "http://127.0.0.1:$port/health" "$work/$backend.log"
+  sleep 2
+  rss+=("$backend $(awk '/^VmRSS:/ {printf "%.1f MB", $2 / 1024}' "/proc/$pid/status")")
+  run "$backend  GET /health" "http://127.0.0.1:$port/health"
+  run "$backend  GET /api/services" "http://127.0.0.1:$port/api/services"
+  rows[-1]="${rows[-1]}   ($(awk -v a="$rps" -v b="$bare" 'BEGIN {printf "%.0f%%", 100 * a / b}') of bare)"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+done
+
+mkdir -p target/bench
+{
+  echo "konqer bench: wrk -t2 -c$conns, ${seconds}s per target, loopback, $(nproc) cores shared by load and server"
+  printf '%-30s %12s %9s %9s\n' "target" "req/s" "p50" "p99"
+  printf '%s\n' "${rows[@]}"
+  echo "idle RSS of konqer serve: ${rss[*]}"
+} | tee target/bench/report.txt
+[ "$failures" -eq 0 ] || { echo "bench: $failures target(s) answered with errors" >&2; exit 1; }
