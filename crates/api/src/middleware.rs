@@ -7,14 +7,14 @@ use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method};
-use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::Instrument;
 
-use crate::metrics::{method_label, Metrics};
+use crate::metrics::{method_label, Metrics, Route};
 use crate::problem::{Problem, PROBLEM_CONTENT_TYPE};
 use crate::request_id;
 
@@ -53,16 +53,21 @@ pub fn layered<S: Clone + Send + Sync + 'static>(
         Some(cors) => router.layer(cors),
         None => router,
     };
-    let hsts = settings.hsts;
-    router
-        .layer(from_fn(move |req: Request, next: Next| {
-            finish_response(hsts, req, next)
-        }))
-        .layer(from_fn_with_state(metrics, observe))
+    let edge = Arc::new(Edge {
+        metrics,
+        hsts: settings.hsts,
+    });
+    router.layer(from_fn_with_state(edge, observe))
 }
 
-/// Request id, tracing span, access log line and metrics for one request.
-async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+struct Edge {
+    metrics: Arc<Metrics>,
+    hsts: bool,
+}
+
+/// Request id, tracing span, access log line and metrics for one request, and the finishing
+/// touches every response gets (one layer rather than several: this runs on every request).
+async fn observe(State(edge): State<Arc<Edge>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id::accept_or_generate(req.headers().get(request_id::HEADER));
     let method = method_label(req.method());
@@ -70,10 +75,13 @@ async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) 
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let span = tracing::info_span!("request", request_id = %id, method, route = %route);
-    let mut response = request_id::scope(id.clone(), next.run(req).instrument(span.clone())).await;
+        .cloned()
+        .map_or(Route::Unmatched, Route::Matched);
+    let span = tracing::info_span!("request", request_id = %id, method, route = route.as_str());
+    // Finished inside the scope: a problem the safety net writes must carry the request id.
+    let hsts = edge.hsts;
+    let handled = async move { finish_response(hsts, next.run(req).await) };
+    let mut response = request_id::scope(id.clone(), handled.instrument(span.clone())).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response
             .headers_mut()
@@ -81,7 +89,7 @@ async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) 
     }
     let status = response.status().as_u16();
     let elapsed = started.elapsed().as_secs_f64();
-    metrics.observe_request(method, &route, status, elapsed);
+    edge.metrics.observe_request(method, route, status, elapsed);
     span.in_scope(|| {
         tracing::info!(
             status,
@@ -94,8 +102,7 @@ async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) 
 
 /// Security headers on everything; any error without a problem body (framework rejections,
 /// 405s, layer-generated statuses) is given one, keeping headers such as `Allow`.
-async fn finish_response(hsts: bool, req: Request, next: Next) -> Response {
-    let mut response = next.run(req).await;
+fn finish_response(hsts: bool, mut response: Response) -> Response {
     let status = response.status();
     let content_type = response
         .headers()
