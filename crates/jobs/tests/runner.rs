@@ -107,6 +107,17 @@ async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {
     panic!("timed out waiting for: {what}");
 }
 
+/// Runs one runner until job `id` reaches `state`, then stops it.
+async fn run_until(store: &Arc<dyn Store>, registry: Registry, id: Uuid, state: JobState) {
+    let (stop, task) = start(store, registry, fast("w"));
+    until(&format!("job {state}"), async || {
+        state_of(store.as_ref(), id).await.state == state
+    })
+    .await;
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}
+
 async fn state_of(store: &dyn Store, id: Uuid) -> Job {
     store.get_job(id).await.unwrap().unwrap()
 }
@@ -151,17 +162,13 @@ async fn a_failing_job_is_retried_until_it_succeeds(db: TestDb) {
         ..Default::default()
     });
     let id = add(db.store.as_ref(), "flaky", 1).await[0];
-    let (stop, task) = start(
+    run_until(
         &db.store,
         Registry::new().register("flaky", handler.clone()),
-        fast("w"),
-    );
-    until("job done", async || {
-        state_of(db.store.as_ref(), id).await.state == JobState::Done
-    })
+        id,
+        JobState::Done,
+    )
     .await;
-    stop.send(true).unwrap();
-    task.await.unwrap();
     let job = state_of(db.store.as_ref(), id).await;
     assert_eq!(job.attempts, 3);
     assert_eq!(handler.runs.lock().unwrap()[&id], 3);
@@ -173,17 +180,13 @@ async fn a_job_that_always_fails_goes_dead_after_its_attempts(db: TestDb) {
         ..Default::default()
     });
     let id = add(db.store.as_ref(), "broken", 1).await[0];
-    let (stop, task) = start(
+    run_until(
         &db.store,
         Registry::new().register("broken", handler.clone()),
-        fast("w"),
-    );
-    until("job dead", async || {
-        state_of(db.store.as_ref(), id).await.state == JobState::Dead
-    })
+        id,
+        JobState::Dead,
+    )
     .await;
-    stop.send(true).unwrap();
-    task.await.unwrap();
     let job = state_of(db.store.as_ref(), id).await;
     assert_eq!(job.attempts, 5);
     assert_eq!(job.last_error.as_deref(), Some("upstream 503"));
@@ -197,29 +200,19 @@ async fn a_permanent_failure_goes_dead_at_once(db: TestDb) {
         ..Default::default()
     });
     let id = add(db.store.as_ref(), "strict", 1).await[0];
-    let (stop, task) = start(
+    run_until(
         &db.store,
         Registry::new().register("strict", handler.clone()),
-        fast("w"),
-    );
-    until("job dead", async || {
-        state_of(db.store.as_ref(), id).await.state == JobState::Dead
-    })
+        id,
+        JobState::Dead,
+    )
     .await;
-    stop.send(true).unwrap();
-    task.await.unwrap();
     assert_eq!(state_of(db.store.as_ref(), id).await.attempts, 1);
 }
 
 async fn a_job_of_unknown_kind_goes_dead(db: TestDb) {
     let id = add(db.store.as_ref(), "nobody-handles-this", 1).await[0];
-    let (stop, task) = start(&db.store, Registry::new(), fast("w"));
-    until("job dead", async || {
-        state_of(db.store.as_ref(), id).await.state == JobState::Dead
-    })
-    .await;
-    stop.send(true).unwrap();
-    task.await.unwrap();
+    run_until(&db.store, Registry::new(), id, JobState::Dead).await;
     let job = state_of(db.store.as_ref(), id).await;
     assert!(job.last_error.unwrap().contains("no handler"));
 }
@@ -231,17 +224,13 @@ async fn a_panicking_handler_is_retried_not_fatal(db: TestDb) {
         ..Default::default()
     });
     let id = add(db.store.as_ref(), "buggy", 1).await[0];
-    let (stop, task) = start(
+    run_until(
         &db.store,
         Registry::new().register("buggy", handler.clone()),
-        fast("w"),
-    );
-    until("job done", async || {
-        state_of(db.store.as_ref(), id).await.state == JobState::Done
-    })
+        id,
+        JobState::Done,
+    )
     .await;
-    stop.send(true).unwrap();
-    task.await.unwrap();
     assert_eq!(state_of(db.store.as_ref(), id).await.attempts, 2);
 }
 
