@@ -4,6 +4,8 @@
 
 mod db_enum;
 mod error;
+mod identity;
+mod identity_sql;
 mod model;
 mod postgres;
 mod shared;
@@ -20,6 +22,10 @@ use konqer_domain::ServiceKey;
 use uuid::Uuid;
 
 pub use error::StoreError;
+pub use identity::{
+    IdentityStore, NewRefreshToken, OAuthState, RefreshOutcome, RoleFacts, SigningKeyRecord,
+    UserUpdate,
+};
 pub use model::*;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -104,7 +110,7 @@ pub async fn connect(options: &StoreOptions) -> Result<Arc<dyn Store>> {
 /// Everything Konqer persists. Implementations must behave identically; the conformance
 /// suite is the definition of "identically".
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: IdentityStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Applies pending migrations; safe to run concurrently from several replicas.
     async fn migrate(&self) -> Result<()>;
