@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod extract;
 pub mod metrics;
+pub mod net;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;

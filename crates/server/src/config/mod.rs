@@ -3,130 +3,18 @@
 //! are the same names in lower case without the prefix. The environment wins over the file.
 //! Every value is parsed once, here; a bad one is an error that names it.
 
+mod settings;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use konqer_api::net::Cidr;
 use konqer_domain::Secret;
 
-/// A setting's name in both spellings, and whether it is a secret.
-struct Setting {
-    env: &'static str,
-    secret: bool,
-}
-
-const SETTINGS: &[Setting] = &[
-    Setting {
-        env: "KONQER_LISTEN",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_ADMIN_LISTEN",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_DATA_DIR",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_PUBLIC_URL",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_LAUNCH_DATE",
-        secret: false,
-    },
-    Setting {
-        env: "DATABASE_URL",
-        secret: true,
-    },
-    Setting {
-        env: "KONQER_DB_MAX_CONNECTIONS",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_DB_MIN_CONNECTIONS",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_DB_ACQUIRE_TIMEOUT_MS",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_DB_STATEMENT_TIMEOUT_MS",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_LOG_FORMAT",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_LOG",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_CORS_ORIGINS",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_RATE_LIMIT_PER_MINUTE",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_BODY_LIMIT_BYTES",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_METRICS_TOKEN",
-        secret: true,
-    },
-    Setting {
-        env: "KONQER_WEB_DIR",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_CATALOG_REFRESH_SECS",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_SHUTDOWN_GRACE_SECS",
-        secret: false,
-    },
-    Setting {
-        env: "KONQER_WORKER_CONCURRENCY",
-        secret: false,
-    },
-    Setting {
-        env: "REDIS_URL",
-        secret: true,
-    },
-    Setting {
-        env: "OPENAI_API_KEY",
-        secret: true,
-    },
-    Setting {
-        env: "STRIPE_SECRET_KEY",
-        secret: true,
-    },
-    Setting {
-        env: "STRIPE_WEBHOOK_SECRET",
-        secret: true,
-    },
-    Setting {
-        env: "APOLLO_API_KEY",
-        secret: true,
-    },
-];
-
-/// The TOML key of a setting: `KONQER_LISTEN` → `listen`, `DATABASE_URL` → `database_url`.
-fn file_key(env: &str) -> String {
-    env.strip_prefix("KONQER_")
-        .unwrap_or(env)
-        .to_ascii_lowercase()
-}
+use settings::{read_file, Raw, SETTINGS};
 
 /// A configuration problem, naming the setting.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,11 +40,26 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Clone)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub audience: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct OAuthClientConfig {
+    pub client_id: String,
+    pub client_secret: Secret<String>,
+    pub base_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
     pub admin_listen: SocketAddr,
     pub data_dir: PathBuf,
     pub public_url: String,
+    /// Where the web app lives (OAuth logins land there); the public URL by default.
+    pub web_url: String,
     pub launch_date: Option<NaiveDate>,
     pub database_url: Secret<String>,
     pub db_max_connections: u32,
@@ -167,12 +70,18 @@ pub struct Config {
     pub log_filter: String,
     pub cors_origins: Vec<String>,
     pub rate_limit_per_minute: u32,
+    /// Peers whose `X-Forwarded-For` is believed (the gateway's addresses).
+    pub trusted_proxies: Vec<Cidr>,
     pub body_limit_bytes: usize,
     pub metrics_token: Option<Secret<String>>,
     pub web_dir: PathBuf,
     pub catalog_refresh: Duration,
     pub shutdown_grace: Duration,
     pub worker_concurrency: usize,
+    /// An external OIDC issuer (Keycloak) whose tokens are accepted too.
+    pub oidc: Option<OidcConfig>,
+    /// Configured social login providers, by name (`github`, `google`, `linkedin`).
+    pub oauth: BTreeMap<&'static str, OAuthClientConfig>,
     pub redis_url: Option<Secret<String>>,
     pub openai_api_key: Option<Secret<String>>,
     pub stripe_secret_key: Option<Secret<String>>,
@@ -180,59 +89,6 @@ pub struct Config {
     pub apollo_api_key: Option<Secret<String>>,
     /// Where each value came from, for `konqer config`: (setting, shown value, source).
     pub provenance: Vec<(String, String, String)>,
-}
-
-/// Raw values by setting, with their source.
-struct Raw {
-    values: BTreeMap<&'static str, (String, String)>,
-}
-
-impl Raw {
-    fn get(&self, env: &str) -> Option<&str> {
-        self.values
-            .get(env)
-            .map(|(v, _)| v.as_str())
-            .filter(|v| !v.trim().is_empty())
-    }
-
-    /// The name to blame in an error: the variable, or the key and file it came from.
-    fn name(&self, env: &str) -> String {
-        match self.values.get(env) {
-            Some((_, source)) if source != "env" => format!("{} (in {source})", file_key(env)),
-            _ => env.to_owned(),
-        }
-    }
-
-    fn parse<T: FromStr>(&self, env: &str, default: T, expected: &str) -> Result<T, ConfigError> {
-        match self.get(env) {
-            None => Ok(default),
-            Some(v) => v
-                .trim()
-                .parse()
-                .map_err(|_| ConfigError::new(self.name(env), format!("{v:?} is not {expected}"))),
-        }
-    }
-
-    fn number<T: FromStr + PartialOrd + std::fmt::Display + Copy>(
-        &self,
-        env: &str,
-        default: T,
-        min: T,
-        max: T,
-    ) -> Result<T, ConfigError> {
-        let value = self.parse(env, default, "a whole number")?;
-        if value < min || value > max {
-            return Err(ConfigError::new(
-                self.name(env),
-                format!("{value} is out of range ({min}–{max})"),
-            ));
-        }
-        Ok(value)
-    }
-
-    fn secret(&self, env: &str) -> Option<Secret<String>> {
-        self.get(env).map(|v| Secret::new(v.trim().to_owned()))
-    }
 }
 
 impl Config {
@@ -263,103 +119,70 @@ impl Config {
     }
 
     fn parse(raw: &Raw) -> Result<Config, ConfigError> {
-        let listen = raw.parse(
-            "KONQER_LISTEN",
-            SocketAddr::from(([127, 0, 0, 1], 4000)),
-            "an address like 127.0.0.1:4000",
-        )?;
-        let admin_listen = raw.parse(
-            "KONQER_ADMIN_LISTEN",
-            SocketAddr::from(([127, 0, 0, 1], 4001)),
-            "an address like 127.0.0.1:4001",
-        )?;
+        let listen: SocketAddr = raw.value("KONQER_LISTEN", "an address like 127.0.0.1:4000")?;
+        let admin_listen: SocketAddr =
+            raw.value("KONQER_ADMIN_LISTEN", "an address like 127.0.0.1:4001")?;
         if listen == admin_listen && listen.port() != 0 {
             return Err(ConfigError::new(
                 "KONQER_ADMIN_LISTEN",
                 format!("must differ from KONQER_LISTEN ({listen})"),
             ));
         }
-        let data_dir = PathBuf::from(raw.get("KONQER_DATA_DIR").unwrap_or("./data"));
-        let public_url = raw
-            .get("KONQER_PUBLIC_URL")
-            .unwrap_or("http://127.0.0.1:4000")
-            .trim()
-            .trim_end_matches('/')
-            .to_owned();
-        validate_http_url(&public_url)
-            .map_err(|m| ConfigError::new(raw.name("KONQER_PUBLIC_URL"), m))?;
+        let data_dir: PathBuf = raw.value("KONQER_DATA_DIR", "a path")?;
+        let public_url = http_url(raw, "KONQER_PUBLIC_URL")?
+            .ok_or_else(|| ConfigError::new("KONQER_PUBLIC_URL", "is required"))?;
+        let web_url = http_url(raw, "KONQER_WEB_URL")?.unwrap_or_else(|| public_url.clone());
         let launch_date = match raw.get("KONQER_LAUNCH_DATE") {
             None => None,
-            Some(v) => Some(
-                NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
-                    ConfigError::new(
-                        raw.name("KONQER_LAUNCH_DATE"),
-                        format!("{v:?} is not an ISO date (YYYY-MM-DD)"),
-                    )
-                })?,
-            ),
+            Some(v) => Some(NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+                ConfigError::new(
+                    raw.name("KONQER_LAUNCH_DATE"),
+                    format!("{v:?} is not an ISO date (YYYY-MM-DD)"),
+                )
+            })?),
         };
         let database_url = raw
             .get("DATABASE_URL")
-            .map(|v| v.trim().to_owned())
+            .map(str::to_owned)
             .unwrap_or_else(|| format!("sqlite://{}/konqer.db", data_dir.display()));
         konqer_store::backend_of(&database_url)
             .map_err(|m| ConfigError::new(raw.name("DATABASE_URL"), m))?;
-        let db_max_connections = raw.number("KONQER_DB_MAX_CONNECTIONS", 10u32, 1, 1000)?;
-        let db_min_connections = raw.number("KONQER_DB_MIN_CONNECTIONS", 0u32, 0, 1000)?;
+        let db_max_connections = raw.number("KONQER_DB_MAX_CONNECTIONS", 1u32, 1000)?;
+        let db_min_connections = raw.number("KONQER_DB_MIN_CONNECTIONS", 0u32, 1000)?;
         if db_min_connections > db_max_connections {
-            return Err(ConfigError::new(raw.name("KONQER_DB_MIN_CONNECTIONS"), format!("{db_min_connections} is more than KONQER_DB_MAX_CONNECTIONS ({db_max_connections})")));
+            return Err(ConfigError::new(
+                raw.name("KONQER_DB_MIN_CONNECTIONS"),
+                format!("{db_min_connections} is more than KONQER_DB_MAX_CONNECTIONS ({db_max_connections})"),
+            ));
         }
-        let db_acquire_timeout = Duration::from_millis(raw.number(
-            "KONQER_DB_ACQUIRE_TIMEOUT_MS",
-            5_000u64,
-            100,
-            600_000,
-        )?);
-        let db_statement_timeout = Duration::from_millis(raw.number(
-            "KONQER_DB_STATEMENT_TIMEOUT_MS",
-            10_000u64,
-            100,
-            3_600_000,
-        )?);
-        let log_format = match raw
-            .get("KONQER_LOG_FORMAT")
-            .map(|v| v.trim().to_ascii_lowercase())
-        {
-            None => LogFormat::Pretty,
-            Some(v) if v == "pretty" => LogFormat::Pretty,
+        let millis = |env, min, max| raw.number(env, min, max).map(Duration::from_millis);
+        let secs = |env, min, max| raw.number(env, min, max).map(Duration::from_secs);
+        let log_format = match raw.get("KONQER_LOG_FORMAT").map(str::to_ascii_lowercase) {
             Some(v) if v == "json" => LogFormat::Json,
-            Some(v) => {
+            Some(v) if v == "pretty" => LogFormat::Pretty,
+            v => {
                 return Err(ConfigError::new(
                     raw.name("KONQER_LOG_FORMAT"),
-                    format!("{v:?} is not json or pretty"),
+                    format!("{:?} is not json or pretty", v.unwrap_or_default()),
                 ))
             }
         };
-        let log_filter = raw.get("KONQER_LOG").unwrap_or("info,sqlx=warn").to_owned();
+        let log_filter: String = raw.value("KONQER_LOG", "a log filter")?;
         tracing_subscriber::EnvFilter::try_new(&log_filter)
             .map_err(|e| ConfigError::new(raw.name("KONQER_LOG"), e.to_string()))?;
-        let cors_origins = match raw.get("KONQER_CORS_ORIGINS") {
-            None => Vec::new(),
-            Some(v) => v
-                .split(',')
-                .map(str::trim)
-                .filter(|o| !o.is_empty())
-                .map(|o| {
-                    validate_origin(o)
-                        .map(|()| o.to_owned())
-                        .map_err(|m| ConfigError::new(raw.name("KONQER_CORS_ORIGINS"), m))
-                })
-                .collect::<Result<_, _>>()?,
-        };
-        let rate_limit_per_minute =
-            raw.number("KONQER_RATE_LIMIT_PER_MINUTE", 60u32, 0, 1_000_000)?;
-        let body_limit_bytes = raw.number(
-            "KONQER_BODY_LIMIT_BYTES",
-            1_048_576usize,
-            1024,
-            64 * 1024 * 1024,
-        )?;
+        let cors_origins = list(raw, "KONQER_CORS_ORIGINS")
+            .map(|o| {
+                validate_origin(o)
+                    .map(|()| o.to_owned())
+                    .map_err(|m| ConfigError::new(raw.name("KONQER_CORS_ORIGINS"), m))
+            })
+            .collect::<Result<_, _>>()?;
+        let trusted_proxies = list(raw, "KONQER_TRUSTED_PROXIES")
+            .map(|c| {
+                c.parse::<Cidr>()
+                    .map_err(|m| ConfigError::new(raw.name("KONQER_TRUSTED_PROXIES"), m))
+            })
+            .collect::<Result<_, _>>()?;
         let metrics_token = raw.secret("KONQER_METRICS_TOKEN");
         if metrics_token
             .as_ref()
@@ -370,12 +193,6 @@ impl Config {
                 "must be at least 16 characters",
             ));
         }
-        let web_dir = PathBuf::from(raw.get("KONQER_WEB_DIR").unwrap_or("web/out"));
-        let catalog_refresh =
-            Duration::from_secs(raw.number("KONQER_CATALOG_REFRESH_SECS", 5u64, 1, 3600)?);
-        let shutdown_grace =
-            Duration::from_secs(raw.number("KONQER_SHUTDOWN_GRACE_SECS", 30u64, 1, 600)?);
-        let worker_concurrency = raw.number("KONQER_WORKER_CONCURRENCY", 4usize, 1, 256)?;
         let redis_url = raw.secret("REDIS_URL");
         if let Some(url) = &redis_url {
             if !(url.expose().starts_with("redis://") || url.expose().starts_with("rediss://")) {
@@ -385,52 +202,51 @@ impl Config {
                 ));
             }
         }
-
-        let provenance = SETTINGS
-            .iter()
-            .map(|s| {
-                let (value, source) = match raw.values.get(s.env) {
-                    Some((v, src)) if !v.trim().is_empty() => (v.clone(), src.clone()),
-                    _ => (String::new(), "default".to_owned()),
-                };
-                let shown = if value.is_empty() {
-                    default_shown(s.env, &data_dir)
-                } else if s.secret {
-                    mask(s.env, &value)
-                } else {
-                    value
-                };
-                (s.env.to_owned(), shown, source)
-            })
-            .collect();
+        let oidc = match http_url(raw, "KONQER_OIDC_ISSUER")? {
+            None => None,
+            Some(issuer) => Some(OidcConfig {
+                issuer,
+                audience: raw.value("KONQER_OIDC_AUDIENCE", "an audience")?,
+            }),
+        };
+        let mut oauth = BTreeMap::new();
+        for provider in ["github", "google", "linkedin"] {
+            if let Some(client) = oauth_client(raw, provider)? {
+                oauth.insert(provider, client);
+            }
+        }
 
         Ok(Config {
             listen,
             admin_listen,
             data_dir,
             public_url,
+            web_url,
             launch_date,
             database_url: Secret::new(database_url),
             db_max_connections,
             db_min_connections,
-            db_acquire_timeout,
-            db_statement_timeout,
+            db_acquire_timeout: millis("KONQER_DB_ACQUIRE_TIMEOUT_MS", 100, 600_000)?,
+            db_statement_timeout: millis("KONQER_DB_STATEMENT_TIMEOUT_MS", 100, 3_600_000)?,
             log_format,
             log_filter,
             cors_origins,
-            rate_limit_per_minute,
-            body_limit_bytes,
+            rate_limit_per_minute: raw.number("KONQER_RATE_LIMIT_PER_MINUTE", 0, 1_000_000)?,
+            trusted_proxies,
+            body_limit_bytes: raw.number("KONQER_BODY_LIMIT_BYTES", 1024, 64 * 1024 * 1024)?,
             metrics_token,
-            web_dir,
-            catalog_refresh,
-            shutdown_grace,
-            worker_concurrency,
+            web_dir: raw.value("KONQER_WEB_DIR", "a path")?,
+            catalog_refresh: secs("KONQER_CATALOG_REFRESH_SECS", 1, 3600)?,
+            shutdown_grace: secs("KONQER_SHUTDOWN_GRACE_SECS", 1, 600)?,
+            worker_concurrency: raw.number("KONQER_WORKER_CONCURRENCY", 1, 256)?,
+            oidc,
+            oauth,
             redis_url,
             openai_api_key: raw.secret("OPENAI_API_KEY"),
             stripe_secret_key: raw.secret("STRIPE_SECRET_KEY"),
             stripe_webhook_secret: raw.secret("STRIPE_WEBHOOK_SECRET"),
             apollo_api_key: raw.secret("APOLLO_API_KEY"),
-            provenance,
+            provenance: raw.provenance(),
         })
     }
 
@@ -447,46 +263,6 @@ impl Config {
             .map(|(name, value, source)| format!("{name:width$} = {value}  # {source}\n"))
             .collect()
     }
-}
-
-fn default_shown(env: &str, data_dir: &std::path::Path) -> String {
-    match env {
-        "KONQER_LISTEN" => "127.0.0.1:4000".into(),
-        "KONQER_ADMIN_LISTEN" => "127.0.0.1:4001".into(),
-        "KONQER_DATA_DIR" => "./data".into(),
-        "KONQER_PUBLIC_URL" => "http://127.0.0.1:4000".into(),
-        "KONQER_LAUNCH_DATE" => "(the day the database was created)".into(),
-        "DATABASE_URL" => format!("sqlite://{}/konqer.db", data_dir.display()),
-        "KONQER_DB_MAX_CONNECTIONS" => "10".into(),
-        "KONQER_DB_MIN_CONNECTIONS" => "0".into(),
-        "KONQER_DB_ACQUIRE_TIMEOUT_MS" => "5000".into(),
-        "KONQER_DB_STATEMENT_TIMEOUT_MS" => "10000".into(),
-        "KONQER_LOG_FORMAT" => "pretty".into(),
-        "KONQER_LOG" => "info,sqlx=warn".into(),
-        "KONQER_CORS_ORIGINS" => "(none: same origin only)".into(),
-        "KONQER_RATE_LIMIT_PER_MINUTE" => "60".into(),
-        "KONQER_BODY_LIMIT_BYTES" => "1048576".into(),
-        "KONQER_WEB_DIR" => "web/out".into(),
-        "KONQER_CATALOG_REFRESH_SECS" => "5".into(),
-        "KONQER_SHUTDOWN_GRACE_SECS" => "30".into(),
-        "KONQER_WORKER_CONCURRENCY" => "4".into(),
-        _ => "(unset)".into(),
-    }
-}
-
-/// Masks a secret for display. URLs keep their shape with the password hidden, so an operator
-/// can still see which database they point at.
-fn mask(env: &str, value: &str) -> String {
-    if env.ends_with("_URL") {
-        if let Some((scheme, rest)) = value.split_once("://") {
-            if let Some((userinfo, host)) = rest.rsplit_once('@') {
-                let user = userinfo.split(':').next().unwrap_or("");
-                return format!("{scheme}://{user}:****@{host}");
-            }
-            return value.to_owned();
-        }
-    }
-    "**** (set)".to_owned()
 }
 
 fn validate_http_url(url: &str) -> Result<(), String> {
@@ -513,48 +289,48 @@ fn validate_origin(origin: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads a TOML file of `key = value` settings into (env name, value) pairs.
-fn read_file(path: &str) -> Result<Vec<(&'static str, String)>, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::new("KONQER_CONFIG", format!("cannot read {path}: {e}")))?;
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        ConfigError::new(
-            "KONQER_CONFIG",
-            format!("{path} is not valid TOML: {}", e.message()),
-        )
-    })?;
-    let mut out = Vec::new();
-    for (key, value) in table {
-        let setting = SETTINGS
-            .iter()
-            .find(|s| file_key(s.env) == key)
-            .ok_or_else(|| ConfigError::new(format!("{key} (in {path})"), "unknown setting"))?;
-        let unsupported = || {
-            ConfigError::new(
-                format!("{key} (in {path})"),
-                "must be a string, number, boolean or list of those",
-            )
-        };
-        let text = match value {
-            toml::Value::Array(items) => items
-                .into_iter()
-                .map(|item| scalar(item).ok_or_else(unsupported))
-                .collect::<Result<Vec<_>, _>>()?
-                .join(","),
-            other => scalar(other).ok_or_else(unsupported)?,
-        };
-        out.push((setting.env, text));
-    }
-    Ok(out)
+/// A comma-separated list setting, trimmed, empty items dropped.
+fn list<'a>(raw: &'a Raw, env: &str) -> impl Iterator<Item = &'a str> {
+    raw.get(env)
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
 }
 
-fn scalar(value: toml::Value) -> Option<String> {
-    match value {
-        toml::Value::String(s) => Some(s),
-        toml::Value::Integer(i) => Some(i.to_string()),
-        toml::Value::Float(f) => Some(f.to_string()),
-        toml::Value::Boolean(b) => Some(b.to_string()),
-        _ => None,
+/// An optional http(s) URL setting, without its trailing slash.
+fn http_url(raw: &Raw, env: &str) -> Result<Option<String>, ConfigError> {
+    raw.get(env)
+        .map(|v| {
+            let url = v.trim_end_matches('/').to_owned();
+            validate_http_url(&url)
+                .map(|()| url)
+                .map_err(|m| ConfigError::new(raw.name(env), m))
+        })
+        .transpose()
+}
+
+/// A social login provider is on when both its client id and secret are set.
+fn oauth_client(raw: &Raw, provider: &str) -> Result<Option<OAuthClientConfig>, ConfigError> {
+    let upper = provider.to_ascii_uppercase();
+    let id_var = format!("KONQER_OAUTH_{upper}_CLIENT_ID");
+    let secret_var = format!("KONQER_OAUTH_{upper}_CLIENT_SECRET");
+    let base_url = http_url(raw, &format!("KONQER_OAUTH_{upper}_BASE_URL"))?;
+    match (raw.get(&id_var), raw.secret(&secret_var)) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ConfigError::new(
+            raw.name(&secret_var),
+            format!("is required when {id_var} is set"),
+        )),
+        (None, Some(_)) => Err(ConfigError::new(
+            raw.name(&id_var),
+            format!("is required when {secret_var} is set"),
+        )),
+        (Some(client_id), Some(client_secret)) => Ok(Some(OAuthClientConfig {
+            client_id: client_id.to_owned(),
+            client_secret,
+            base_url,
+        })),
     }
 }
 
@@ -579,6 +355,44 @@ mod tests {
         assert_eq!(c.rate_limit_per_minute, 60);
         assert_eq!(c.body_limit_bytes, 1 << 20);
         assert_eq!(c.launch_date, None);
+        assert_eq!(c.web_url, c.public_url);
+        assert!(c.oidc.is_none() && c.oauth.is_empty() && c.trusted_proxies.is_empty());
+        let text = c.render();
+        assert!(
+            text.contains("KONQER_LISTEN") && text.contains("= 127.0.0.1:4000  # default"),
+            "{text}"
+        );
+        assert!(
+            text.contains("(none: the local checkout)  # default"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn identity_settings_are_read() {
+        let c = Config::from_vars(vars(&[
+            ("KONQER_OIDC_ISSUER", "https://id.konqer.app/realms/konqer/"),
+            ("KONQER_OAUTH_LINKEDIN_CLIENT_ID", "li-client"),
+            ("KONQER_OAUTH_LINKEDIN_CLIENT_SECRET", "li-secret"),
+            ("KONQER_OAUTH_LINKEDIN_BASE_URL", "http://127.0.0.1:9999"),
+            ("KONQER_TRUSTED_PROXIES", "10.0.0.0/8,::1"),
+            ("KONQER_WEB_URL", "https://konqer.app"),
+        ]))
+        .unwrap();
+        let oidc = c.oidc.as_ref().unwrap();
+        assert_eq!(
+            (oidc.issuer.as_str(), oidc.audience.as_str()),
+            ("https://id.konqer.app/realms/konqer", "konqer-api")
+        );
+        let li = &c.oauth["linkedin"];
+        assert_eq!(
+            (li.client_id.as_str(), li.base_url.as_deref()),
+            ("li-client", Some("http://127.0.0.1:9999"))
+        );
+        assert_eq!(c.oauth.len(), 1);
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert_eq!(c.web_url, "https://konqer.app");
+        assert!(!c.render().contains("li-secret"));
     }
 
     #[test]
@@ -619,6 +433,22 @@ mod tests {
             (
                 &[("KONQER_METRICS_TOKEN", "short")],
                 "KONQER_METRICS_TOKEN: must be at least 16 characters",
+            ),
+            (
+                &[("KONQER_TRUSTED_PROXIES", "10.0.0.0/8, 10.0.0.0/40")],
+                r#"KONQER_TRUSTED_PROXIES: "10.0.0.0/40" has a prefix length outside 0–32"#,
+            ),
+            (
+                &[("KONQER_OAUTH_GITHUB_CLIENT_ID", "Iv1.abc")],
+                "KONQER_OAUTH_GITHUB_CLIENT_SECRET: is required when KONQER_OAUTH_GITHUB_CLIENT_ID is set",
+            ),
+            (
+                &[("KONQER_OAUTH_GOOGLE_CLIENT_SECRET", "s3cret")],
+                "KONQER_OAUTH_GOOGLE_CLIENT_ID: is required when KONQER_OAUTH_GOOGLE_CLIENT_SECRET is set",
+            ),
+            (
+                &[("KONQER_OIDC_ISSUER", "keycloak/realms/konqer")],
+                r#"KONQER_OIDC_ISSUER: "keycloak/realms/konqer" must start with http:// or https://"#,
             ),
             (
                 &[("REDIS_URL", "http://x")],
