@@ -25,33 +25,72 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|mime| {
-                let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json"
-                    || (mime.starts_with("application/") && mime.ends_with("+json"))
-            })
-            .unwrap_or(false);
+        let is_json = has_json_content_type(&req);
+        let body = read_body(req, state).await?;
         if !is_json {
-            return Err(ApiError::UnsupportedMediaType(
-                "Send the body as JSON with `Content-Type: application/json`.".to_owned(),
-            ));
+            return Err(unsupported_media_type());
         }
-        let body = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::BadRequest("The request body could not be read.".to_owned())
-            }
-        })?;
-        let value = parse_json::<T>(&body)?;
-        value.validate().map_err(ApiError::Invalid)?;
-        Ok(ApiJson(value))
+        Ok(ApiJson(parse_valid(&body)?))
     }
+}
+
+/// A JSON body that may also be absent (empty), e.g. when the same value can come from a
+/// cookie instead.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Validate,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = has_json_content_type(&req);
+        let body = read_body(req, state).await?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        if !is_json {
+            return Err(unsupported_media_type());
+        }
+        Ok(OptionalJson(Some(parse_valid(&body)?)))
+    }
+}
+
+fn has_json_content_type(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::UnsupportedMediaType(
+        "Send the body as JSON with `Content-Type: application/json`.".to_owned(),
+    )
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::BadRequest("The request body could not be read.".to_owned())
+        }
+    })
+}
+
+fn parse_valid<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiError> {
+    let value = parse_json::<T>(body)?;
+    value.validate().map_err(ApiError::Invalid)?;
+    Ok(value)
 }
 
 /// Parses JSON, telling syntax errors (400) from shape errors (422, with the field's path).

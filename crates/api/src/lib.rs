@@ -2,11 +2,13 @@
 //! (`/admin`, `/metrics`), the layers both share, the problem+json error type and the
 //! OpenAPI document. Handlers parse, delegate and answer; rules live below this crate.
 
+pub mod auth;
 pub mod catalog;
+pub mod client_ip;
 pub mod extract;
 pub mod metrics;
-pub mod net;
 pub mod middleware;
+pub mod net;
 pub mod openapi;
 pub mod problem;
 pub mod request_id;
@@ -17,7 +19,7 @@ use std::sync::Arc;
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use konqer_domain::Clock;
 use konqer_store::Store;
@@ -35,6 +37,8 @@ pub struct ApiSettings {
     pub metrics_token: Option<String>,
     /// The static web export to serve on the public listener, when present.
     pub web_dir: Option<PathBuf>,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<net::Cidr>,
 }
 
 impl std::fmt::Debug for ApiSettings {
@@ -46,6 +50,7 @@ impl std::fmt::Debug for ApiSettings {
                 &self.metrics_token.as_ref().map(|_| "[redacted]"),
             )
             .field("web_dir", &self.web_dir)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -55,6 +60,7 @@ pub struct App {
     pub catalog: Arc<Catalog>,
     pub metrics: Arc<Metrics>,
     pub clock: Arc<dyn Clock>,
+    pub identity: Arc<auth::Identity>,
     pub settings: ApiSettings,
 }
 
@@ -77,6 +83,21 @@ pub fn public_router(state: AppState) -> Router {
         .route("/api/services", get(routes::services::list))
         .route("/api/services/{service}", get(routes::services::get))
         .route("/api/openapi.json", get(openapi_json))
+        .route("/auth/register", post(routes::auth::register))
+        .route("/auth/login", post(routes::auth::login))
+        .route("/auth/refresh", post(routes::auth::refresh))
+        .route("/auth/logout", post(routes::auth::logout))
+        .route("/auth/jwks.json", get(routes::auth::jwks))
+        .route(
+            "/.well-known/openid-configuration",
+            get(routes::auth::openid_configuration),
+        )
+        .route(
+            "/api/user/me",
+            get(routes::me::get)
+                .patch(routes::me::patch)
+                .delete(routes::me::delete),
+        )
         .route("/api", get(not_found).fallback(not_found))
         .route("/api/{*rest}", get(not_found).fallback(not_found))
         .route("/auth/{*rest}", get(not_found).fallback(not_found))

@@ -3,7 +3,8 @@
 
 use std::sync::LazyLock;
 
-use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,14 +19,38 @@ use utoipa::OpenApi;
         crate::routes::health::ready,
         crate::routes::services::list,
         crate::routes::services::get,
+        crate::routes::auth::register,
+        crate::routes::auth::login,
+        crate::routes::auth::refresh,
+        crate::routes::auth::logout,
+        crate::routes::auth::jwks,
+        crate::routes::auth::openid_configuration,
+        crate::routes::me::get,
+        crate::routes::me::patch,
+        crate::routes::me::delete,
     ),
     components(schemas(crate::problem::Problem, crate::problem::FieldError)),
+    modifiers(&BearerAuth),
     tags(
         (name = "operations", description = "Liveness and readiness"),
         (name = "catalog", description = "The services and their prices"),
+        (name = "auth", description = "Sign-up, sign-in and tokens (the built-in issuer)"),
+        (name = "account", description = "The signed-in user's own account"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` scheme the account routes refer to.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT".to_owned());
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
 
 static JSON: LazyLock<String> = LazyLock::new(|| {
     ApiDoc::openapi()

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body;
 use axum::http::{Method, Request};
 use axum::Router;
+use konqer_api::auth::Identity;
 use konqer_api::{ApiSettings, App, AppState, Catalog, Metrics};
 use konqer_domain::SystemClock;
 use konqer_store::testing::TestDb;
@@ -33,6 +34,11 @@ fn fixture() -> &'static Fixture {
                 catalog,
                 metrics: Metrics::new(),
                 clock: Arc::new(SystemClock),
+                identity: Arc::new(
+                    Identity::load(db.store.clone(), &SystemClock, "http://127.0.0.1:4000")
+                        .await
+                        .unwrap(),
+                ),
                 settings: ApiSettings::default(),
             }));
             (

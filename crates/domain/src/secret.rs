@@ -25,6 +25,13 @@ impl<T> std::fmt::Display for Secret<T> {
     }
 }
 
+/// Secrets arrive in request bodies (passwords); they are wrapped the moment they are parsed.
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Secret<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(Secret)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Secret;

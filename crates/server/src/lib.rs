@@ -12,6 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::http::HeaderValue;
 use axum::serve::ListenerExt;
+use konqer_api::auth::Identity;
 use konqer_api::{ApiSettings, App, AppState, Catalog, HttpSettings, Metrics};
 use konqer_domain::{Clock, SystemClock};
 use konqer_jobs::{Registry, Runner, RunnerOptions};
@@ -20,6 +21,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use config::{Config, ConfigError};
+
+/// How often each replica reloads the signing keys (a rotation reaches it within this).
+const KEY_RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Pool settings from the configuration.
 pub fn store_options(config: &Config) -> StoreOptions {
@@ -64,6 +68,7 @@ fn api_settings(config: &Config) -> ApiSettings {
         },
         metrics_token: config.metrics_token.as_ref().map(|t| t.expose().clone()),
         web_dir: Some(config.web_dir.clone()),
+        trusted_proxies: config.trusted_proxies.clone(),
     }
 }
 
@@ -113,11 +118,18 @@ pub async fn launch(
             .await
             .context("loading the service catalog")?;
         catalog.spawn_refresher(config.catalog_refresh, stop_rx.clone());
+        let identity = Arc::new(
+            Identity::load(store.clone(), clock.as_ref(), &config.public_url)
+                .await
+                .context("loading the signing keys")?,
+        );
+        identity.spawn_key_refresher(clock.clone(), KEY_RELOAD_EVERY, stop_rx.clone());
         let state = AppState(Arc::new(App {
             store: store.clone(),
             catalog,
             metrics: Metrics::new(),
             clock: clock.clone(),
+            identity,
             settings: api_settings(config),
         }));
         let public_addr = public.local_addr()?;

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use konqer_domain::AdminRole;
 use konqer_server::{
     bind, config::Config, launch, open_store, shutdown_signal, system_clock, telemetry, Roles,
 };
@@ -33,6 +34,33 @@ enum Command {
     Config,
     /// Run background jobs only (for deployments that split them from the API).
     Worker,
+    /// Manage the built-in issuer's signing keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+    /// Manage operators.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Add a new signing key and retire the current one. Tokens it signed stay valid until
+    /// they expire; every replica picks the new key up within a minute.
+    Rotate,
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Grant an existing user an operator role (how the first operator is made).
+    Add {
+        email: String,
+        #[arg(long, value_parser = ["superadmin", "support", "finance"])]
+        role: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -110,6 +138,38 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 shutdown_signal(),
             )
             .await
+        }
+        Command::Keys {
+            action: KeysAction::Rotate,
+        } => {
+            store.migrate().await.map_err(anyhow::Error::from)?;
+            let kid = konqer_api::auth::keys::rotate(store.as_ref(), system_clock().now()).await?;
+            println!(
+                "new signing key {kid}; the previous one stays in the JWKS until its tokens expire"
+            );
+            store.close().await;
+            Ok(())
+        }
+        Command::Admin {
+            action: AdminAction::Add { email, role },
+        } => {
+            let email =
+                konqer_identity::Email::parse(&email).map_err(|e| anyhow::anyhow!("email {e}"))?;
+            let role: AdminRole = role
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--role: unknown role {role:?}"))?;
+            let user = store
+                .find_user_by_email(email.as_str())
+                .await?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("no user with email {email}; they must sign up first")
+                })?;
+            store
+                .set_admin_role(user.id, role, system_clock().now())
+                .await?;
+            println!("{email} is now {role}; their next token carries the admin role");
+            store.close().await;
+            Ok(())
         }
         Command::Config => Ok(()),
     }

@@ -80,6 +80,12 @@ pub trait IdentityStore: Send + Sync + 'static {
     /// Changes name and/or email. A taken email is `StoreError::Conflict`.
     async fn update_user(&self, id: Uuid, update: &UserUpdate, now: DateTime<Utc>) -> Result<User>;
     async fn role_facts(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<RoleFacts>;
+    /// Generations used per service on one UTC day (services without use are absent).
+    async fn usage_on(
+        &self,
+        user_id: Uuid,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<(konqer_domain::ServiceKey, i32)>>;
     /// Grants (or changes) an operator role.
     async fn set_admin_role(
         &self,

@@ -105,6 +105,22 @@ macro_rules! impl_identity_store {
                 })
             }
 
+            async fn usage_on(
+                &self,
+                user_id: uuid::Uuid,
+                day: chrono::NaiveDate,
+            ) -> $crate::Result<Vec<(konqer_domain::ServiceKey, i32)>> {
+                let rows: Vec<($crate::db_enum::Db<konqer_domain::ServiceKey>, i32)> =
+                    sqlx::query_as(
+                        "SELECT service_key, used FROM usage_counters WHERE user_id = $1 AND day = $2",
+                    )
+                    .bind(user_id)
+                    .bind(day)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(|(k, n)| (k.0, n)).collect())
+            }
+
             async fn set_admin_role(
                 &self,
                 user_id: uuid::Uuid,

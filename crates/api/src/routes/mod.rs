@@ -1,3 +1,5 @@
+pub mod auth;
 pub mod health;
+pub mod me;
 pub mod metrics;
 pub mod services;

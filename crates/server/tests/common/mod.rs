@@ -1,6 +1,9 @@
 //! Starts the real server (the same `launch` as `main`) on port-0 listeners against a fresh
 //! database of either back end.
 
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
 use std::sync::Arc;
 
 use konqer_domain::SystemClock;
@@ -93,6 +96,39 @@ impl TestApp {
         let response = self.client.get(self.url(path)).send().await.unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap())
+    }
+
+    /// Signs up a new account and returns its token pair.
+    pub async fn register(&self, email: &str, password: &str) -> serde_json::Value {
+        let response = self
+            .client
+            .post(self.url("/auth/register"))
+            .json(&serde_json::json!({"email": email, "password": password, "name": "Test User"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "registering {email}");
+        response.json().await.unwrap()
+    }
+
+    /// `GET` with a bearer token.
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST` of a JSON body.
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Signals shutdown and waits for `launch` to return.
