@@ -4,7 +4,10 @@
 //! to requests and the store.
 
 pub mod email;
+pub mod http;
 pub mod keys;
+pub mod oauth;
+pub mod oidc;
 pub mod password;
 pub mod refresh;
 pub mod tokens;

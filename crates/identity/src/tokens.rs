@@ -186,7 +186,7 @@ mod tests {
 
     #[test]
     fn issued_tokens_verify_and_carry_the_claims() {
-        let ring = ring(&[KEYS.0.clone()]);
+        let ring = ring(std::slice::from_ref(&KEYS.0));
         let issuer = Issuer::new("http://127.0.0.1:4000/");
         let user = Uuid::new_v4();
         let roles = Role::compute(true, false);
@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn expiry_and_issuer_are_enforced() {
-        let ring = ring(&[KEYS.0.clone()]);
+        let ring = ring(std::slice::from_ref(&KEYS.0));
         let issuer = Issuer::new("http://127.0.0.1:4000");
         let token = issuer
             .issue(&ring, Uuid::new_v4(), "a@b.co", &[Role::User], now())
@@ -220,8 +220,8 @@ mod tests {
 
     #[test]
     fn a_key_not_in_the_ring_is_unknown() {
-        let ring_a = ring(&[KEYS.0.clone()]);
-        let ring_b = ring(&[KEYS.1.clone()]);
+        let ring_a = ring(std::slice::from_ref(&KEYS.0));
+        let ring_b = ring(std::slice::from_ref(&KEYS.1));
         let issuer = Issuer::new("http://x.test");
         let token = issuer
             .issue(&ring_a, Uuid::new_v4(), "a@b.co", &[Role::User], now())
@@ -259,7 +259,7 @@ mod tests {
 
     #[test]
     fn jwks_holds_public_parts_only() {
-        let ring = ring(&[KEYS.0.clone()]);
+        let ring = ring(std::slice::from_ref(&KEYS.0));
         let key = &ring.jwks()["keys"][0];
         assert_eq!(key["kty"], "RSA");
         assert_eq!(key["alg"], "RS256");
