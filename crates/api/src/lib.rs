@@ -11,6 +11,7 @@ pub mod middleware;
 pub mod net;
 pub mod openapi;
 pub mod problem;
+pub mod ratelimit;
 pub mod request_id;
 mod routes;
 
@@ -61,6 +62,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     pub clock: Arc<dyn Clock>,
     pub identity: Arc<auth::Identity>,
+    /// The gateway limit; `None` when disabled (`KONQER_RATE_LIMIT_PER_MINUTE=0`).
+    pub limiter: Option<ratelimit::SharedLimiter>,
     pub settings: ApiSettings,
 }
 
@@ -77,31 +80,48 @@ impl std::ops::Deref for AppState {
 
 /// Everything on the public listener.
 pub fn public_router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/health", get(routes::health::health))
-        .route("/ready", get(routes::health::ready))
+    // Everything under /api and /auth counts against the gateway limit and carries the
+    // RateLimit-* headers.
+    let limited = Router::new()
         .route("/api/services", get(routes::services::list))
         .route("/api/services/{service}", get(routes::services::get))
         .route("/api/openapi.json", get(openapi_json))
-        .route("/auth/register", post(routes::auth::register))
-        .route("/auth/login", post(routes::auth::login))
-        .route("/auth/refresh", post(routes::auth::refresh))
-        .route("/auth/logout", post(routes::auth::logout))
-        .route("/auth/jwks.json", get(routes::auth::jwks))
-        .route(
-            "/.well-known/openid-configuration",
-            get(routes::auth::openid_configuration),
-        )
         .route(
             "/api/user/me",
             get(routes::me::get)
                 .patch(routes::me::patch)
                 .delete(routes::me::delete),
         )
+        .route("/auth/register", post(routes::auth::register))
+        .route("/auth/login", post(routes::auth::login))
+        .route("/auth/refresh", post(routes::auth::refresh))
+        .route("/auth/logout", post(routes::auth::logout))
+        .route("/auth/jwks.json", get(routes::auth::jwks))
+        .route("/auth/providers", get(routes::oauth::providers))
+        .route("/auth/oauth/{provider}/start", get(routes::oauth::start))
+        .route(
+            "/auth/oauth/{provider}/callback",
+            get(routes::oauth::callback),
+        )
         .route("/api", get(not_found).fallback(not_found))
         .route("/api/{*rest}", get(not_found).fallback(not_found))
-        .route("/auth/{*rest}", get(not_found).fallback(not_found))
-        .route("/admin/{*rest}", get(not_found).fallback(not_found));
+        .route("/auth/{*rest}", get(not_found).fallback(not_found));
+    let limited = match state.limiter {
+        Some(_) => limited.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::limit,
+        )),
+        None => limited,
+    };
+    let api = Router::new()
+        .route("/health", get(routes::health::health))
+        .route("/ready", get(routes::health::ready))
+        .route(
+            "/.well-known/openid-configuration",
+            get(routes::auth::openid_configuration),
+        )
+        .route("/admin/{*rest}", get(not_found).fallback(not_found))
+        .merge(limited);
     let api = match &state.settings.web_dir {
         Some(dir) if dir.is_dir() => api.fallback_service(
             tower_http::services::ServeDir::new(dir)

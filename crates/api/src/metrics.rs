@@ -74,6 +74,10 @@ pub struct Metrics {
     pub http_duration: HistogramFamily,
     pub db_pool: Family<StateLabels, Gauge>,
     pub jobs: Family<StateLabels, Gauge>,
+    /// Requests refused by the gateway limit.
+    pub rate_limited: Counter,
+    /// Checks let through uncounted because the shared limiter (Redis) failed; set at scrape.
+    pub rate_limit_fail_open: Gauge,
 }
 
 fn duration_histogram() -> Histogram {
@@ -104,13 +108,31 @@ impl Metrics {
             db_pool.clone(),
         );
         registry.register("konqer_jobs", "Background jobs by state", jobs.clone());
+        let rate_limited = Counter::default();
+        registry.register(
+            "konqer_rate_limited",
+            "Requests refused by the per-user/per-address rate limit",
+            rate_limited.clone(),
+        );
+        let rate_limit_fail_open = Gauge::default();
+        registry.register(
+            "konqer_rate_limit_fail_open",
+            "Requests let through unlimited because the shared rate limiter was unavailable",
+            rate_limit_fail_open.clone(),
+        );
         Arc::new(Metrics {
             registry,
             http_requests,
             http_duration,
             db_pool,
             jobs,
+            rate_limited,
+            rate_limit_fail_open,
         })
+    }
+
+    pub fn record_rate_limited(&self) {
+        self.rate_limited.inc();
     }
 
     pub fn observe_request(&self, method: &'static str, route: Route, status: u16, seconds: f64) {

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body;
 use axum::http::{Method, Request};
 use axum::Router;
-use konqer_api::auth::Identity;
+use konqer_api::auth::{Identity, IdentitySettings};
 use konqer_api::{ApiSettings, App, AppState, Catalog, Metrics};
 use konqer_domain::SystemClock;
 use konqer_store::testing::TestDb;
@@ -35,10 +35,15 @@ fn fixture() -> &'static Fixture {
                 metrics: Metrics::new(),
                 clock: Arc::new(SystemClock),
                 identity: Arc::new(
-                    Identity::load(db.store.clone(), &SystemClock, "http://127.0.0.1:4000")
-                        .await
-                        .unwrap(),
+                    Identity::load(
+                        db.store.clone(),
+                        &SystemClock,
+                        IdentitySettings::built_in("http://127.0.0.1:4000"),
+                    )
+                    .await
+                    .unwrap(),
                 ),
+                limiter: None,
                 settings: ApiSettings::default(),
             }));
             (

@@ -12,9 +12,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::http::HeaderValue;
 use axum::serve::ListenerExt;
-use konqer_api::auth::Identity;
+use konqer_api::auth::{Identity, IdentitySettings};
 use konqer_api::{ApiSettings, App, AppState, Catalog, HttpSettings, Metrics};
 use konqer_domain::{Clock, SystemClock};
+use konqer_identity::oauth::{Provider, ProviderSettings};
+use konqer_identity::oidc::OidcSettings;
 use konqer_jobs::{Registry, Runner, RunnerOptions};
 use konqer_store::{Store, StoreOptions};
 use tokio::net::TcpListener;
@@ -72,6 +74,54 @@ fn api_settings(config: &Config) -> ApiSettings {
     }
 }
 
+/// The gateway limit: shared through Redis when `REDIS_URL` is set, in process otherwise,
+/// none when `KONQER_RATE_LIMIT_PER_MINUTE` is 0.
+async fn limiter(config: &Config) -> anyhow::Result<Option<konqer_api::ratelimit::SharedLimiter>> {
+    let limit = config.rate_limit_per_minute;
+    if limit == 0 {
+        return Ok(None);
+    }
+    let window = std::time::Duration::from_secs(60);
+    Ok(Some(match &config.redis_url {
+        Some(url) => {
+            let timeout = std::time::Duration::from_millis(250);
+            // An unreachable Redis is not an error here (the limiter fails open and keeps
+            // reconnecting); a malformed URL is.
+            Arc::new(
+                konqer_ratelimit::RedisLimiter::connect(url.expose(), limit, window, timeout)
+                    .await?,
+            )
+        }
+        None => Arc::new(konqer_ratelimit::LocalLimiter::new(limit, window)),
+    }))
+}
+
+fn identity_settings(config: &Config) -> IdentitySettings {
+    IdentitySettings {
+        public_url: config.public_url.clone(),
+        web_url: config.web_url.clone(),
+        oidc: config
+            .oidc
+            .as_ref()
+            .map(|o| OidcSettings::new(&o.issuer, &o.audience)),
+        social: config
+            .oauth
+            .iter()
+            .filter_map(|(name, client)| {
+                let provider: Provider = name.parse().ok()?;
+                Some((
+                    provider,
+                    ProviderSettings {
+                        client_id: client.client_id.clone(),
+                        client_secret: client.client_secret.clone(),
+                        base_url: client.base_url.clone(),
+                    },
+                ))
+            })
+            .collect(),
+    }
+}
+
 /// Serves the public and admin routers on the given listeners and runs the job runner,
 /// until `shutdown` resolves; then stops accepting, lets in-flight requests and jobs finish
 /// (bounded by the configured grace period) and closes the pool.
@@ -119,7 +169,7 @@ pub async fn launch(
             .context("loading the service catalog")?;
         catalog.spawn_refresher(config.catalog_refresh, stop_rx.clone());
         let identity = Arc::new(
-            Identity::load(store.clone(), clock.as_ref(), &config.public_url)
+            Identity::load(store.clone(), clock.as_ref(), identity_settings(config))
                 .await
                 .context("loading the signing keys")?,
         );
@@ -130,6 +180,7 @@ pub async fn launch(
             metrics: Metrics::new(),
             clock: clock.clone(),
             identity,
+            limiter: limiter(config).await?,
             settings: api_settings(config),
         }));
         let public_addr = public.local_addr()?;

@@ -143,6 +143,8 @@ pub trait IdentityStore: Send + Sync + 'static {
         subject: &str,
     ) -> Result<User>;
     async fn user_by_keycloak_id(&self, subject: &str) -> Result<Option<User>>;
+    /// Creates a user already linked to an external issuer's subject.
+    async fn create_user_with_keycloak_id(&self, user: &NewUser, subject: &str) -> Result<User>;
     /// Links an existing user to an external issuer's subject, or creates the user with it.
     async fn set_keycloak_id(&self, user_id: Uuid, subject: &str, now: DateTime<Utc>)
         -> Result<()>;

@@ -396,6 +396,28 @@ macro_rules! impl_identity_store {
                 Ok(row.map(Into::into))
             }
 
+            async fn create_user_with_keycloak_id(
+                &self,
+                user: &$crate::NewUser,
+                subject: &str,
+            ) -> $crate::Result<$crate::User> {
+                let sql = format!(
+                    "INSERT INTO users (id, email, name, email_verified, keycloak_user_id, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {}",
+                    $crate::shared::USER_COLUMNS
+                );
+                let row: $crate::shared::UserRow = sqlx::query_as(&sql)
+                    .bind(user.id)
+                    .bind(&user.email)
+                    .bind(&user.name)
+                    .bind(user.email_verified)
+                    .bind(subject)
+                    .bind(user.now)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.into())
+            }
+
             async fn set_keycloak_id(
                 &self,
                 user_id: uuid::Uuid,

@@ -25,6 +25,16 @@ impl Drop for TestDb {
 }
 
 impl TestDb {
+    /// The same database again, for a second server (replica) in one test; the original
+    /// keeps ownership of any files.
+    pub fn share(&self) -> TestDb {
+        TestDb {
+            store: self.store.clone(),
+            url: self.url.clone(),
+            dir: None,
+        }
+    }
+
     pub async fn new(backend: Backend) -> TestDb {
         let (url, dir) = match backend {
             Backend::Sqlite => {

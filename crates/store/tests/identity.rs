@@ -364,6 +364,19 @@ async fn identities_link_users_and_keycloak_ids_are_unique(db: TestDb) {
         "user and identity are created together"
     );
 
+    let kc = s
+        .create_user_with_keycloak_id(&new_user("kc@example.com"), "kc-new")
+        .await
+        .unwrap();
+    assert_eq!(
+        s.user_by_keycloak_id("kc-new").await.unwrap().map(|u| u.id),
+        Some(kc.id)
+    );
+    assert!(matches!(
+        s.create_user_with_keycloak_id(&new_user("other@example.com"), "kc-new")
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
     s.set_keycloak_id(ada.id, "kc-sub", t(2)).await.unwrap();
     assert_eq!(
         s.user_by_keycloak_id("kc-sub").await.unwrap().map(|u| u.id),

@@ -2,6 +2,7 @@
 //! external OIDC issuer's), the token pair handed out at login, and the extractors handlers
 //! use to say who may call them.
 
+pub mod external;
 pub mod extract;
 pub mod keys;
 pub mod throttle;
@@ -11,6 +12,9 @@ use std::sync::Arc;
 use axum::http::{header, HeaderMap, HeaderValue};
 use chrono::Duration;
 use konqer_domain::Clock;
+use konqer_identity::http::{HttpClient, HttpSettings};
+use konqer_identity::oauth::{Provider, ProviderClient, ProviderSettings};
+use konqer_identity::oidc::OidcSettings;
 use konqer_identity::tokens::{Issuer, Role, ACCESS_TTL_SECS};
 use konqer_identity::{password, refresh, TokenError};
 use konqer_store::{NewRefreshToken, RefreshOutcome, Store, StoreError, User};
@@ -21,6 +25,7 @@ use uuid::Uuid;
 use crate::problem::ApiError;
 use crate::App;
 
+pub use external::ExternalIssuer;
 pub use extract::{AdminUser, AuthUser, MaybeAuthUser};
 pub use keys::KeyCache;
 pub use throttle::LoginThrottle;
@@ -33,6 +38,34 @@ pub struct Identity {
     pub issuer: Issuer,
     pub keys: KeyCache,
     pub throttle: LoginThrottle,
+    /// An external OIDC issuer whose tokens are accepted beside ours.
+    pub external: Option<ExternalIssuer>,
+    /// Configured social login providers.
+    pub social: Vec<ProviderClient>,
+    /// Where the web app lives; social logins land on `{web_url}/auth/callback/`.
+    pub web_url: String,
+}
+
+/// How identity is set up, from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct IdentitySettings {
+    /// The public URL: the built-in issuer's `iss`, and the base of OAuth redirect URIs.
+    pub public_url: String,
+    pub web_url: String,
+    pub oidc: Option<OidcSettings>,
+    pub social: Vec<(Provider, ProviderSettings)>,
+}
+
+impl IdentitySettings {
+    /// Only the built-in issuer, at `public_url`.
+    pub fn built_in(public_url: &str) -> Self {
+        IdentitySettings {
+            public_url: public_url.to_owned(),
+            web_url: public_url.to_owned(),
+            oidc: None,
+            social: Vec::new(),
+        }
+    }
 }
 
 /// The caller, once their token checked out and their account still exists.
@@ -55,6 +88,9 @@ pub enum AuthError {
     Token(#[from] TokenError),
     #[error("the token's user no longer exists")]
     UserGone,
+    /// An external identity whose email belongs to an account it may not be linked to.
+    #[error("the external identity cannot be linked to the existing account")]
+    Unlinkable,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -63,6 +99,11 @@ impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
         match err {
             AuthError::Store(e) => e.into(),
+            AuthError::Unlinkable => ApiError::Conflict(
+                "An account with this email already exists. Verify the email with your identity \
+                 provider, or sign in with the existing account."
+                    .to_owned(),
+            ),
             AuthError::Token(TokenError::Unavailable(e)) => {
                 tracing::warn!(error = %e, "identity provider unavailable");
                 ApiError::Unavailable(
@@ -135,18 +176,46 @@ pub fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 impl Identity {
-    /// The built-in issuer for `public_url`, with its keys loaded (the first one created).
+    /// The built-in issuer with its keys loaded (the first one created), plus the external
+    /// issuer and social providers the settings name.
     pub async fn load(
         store: Arc<dyn Store>,
         clock: &dyn Clock,
-        public_url: &str,
+        settings: IdentitySettings,
     ) -> Result<Self, keys::KeyStoreError> {
         password::warm_up();
-        Ok(Identity {
-            issuer: Issuer::new(public_url),
+        let http = HttpClient::new(HttpSettings::default())
+            .map_err(|e| keys::KeyStoreError::Task(format!("HTTP client: {e}")))?;
+        let identity = Identity {
+            issuer: Issuer::new(&settings.public_url),
             keys: KeyCache::bootstrap(store, clock.now()).await?,
             throttle: LoginThrottle::default(),
-        })
+            external: settings
+                .oidc
+                .map(|oidc| ExternalIssuer::new(oidc, http.clone())),
+            social: settings
+                .social
+                .into_iter()
+                .map(|(provider, s)| ProviderClient::new(provider, s, http.clone()))
+                .collect(),
+            web_url: settings.web_url.trim_end_matches('/').to_owned(),
+        };
+        if let Some(external) = &identity.external {
+            // Discover now so the first request does not wait; a failure is retried later.
+            let _ = external.verifier().await;
+        }
+        Ok(identity)
+    }
+
+    /// The client of a configured social provider.
+    pub fn provider(&self, name: &str) -> Option<&ProviderClient> {
+        let provider: Provider = name.parse().ok()?;
+        self.social.iter().find(|c| c.provider() == provider)
+    }
+
+    /// Where a provider sends the browser back to.
+    pub fn callback_url(&self, provider: Provider) -> String {
+        format!("{}/auth/oauth/{provider}/callback", self.issuer.issuer())
     }
 
     /// Reloads the keys every `every` so a rotation made elsewhere reaches this replica, and
@@ -175,8 +244,14 @@ impl Identity {
         });
     }
 
-    /// Verifies a bearer token and loads its user.
+    /// Verifies a bearer token — ours, or the external issuer's — and loads its user.
     pub async fn authenticate(&self, app: &App, token: &str) -> Result<Authenticated, AuthError> {
+        if let Some(external) = &self.external {
+            // The unverified `iss` only picks the verifier; that verifier then checks it.
+            if unverified_issuer(token).as_deref() == Some(external.issuer()) {
+                return external.authenticate(app, token).await;
+            }
+        }
         let now = app.clock.now();
         let mut ring = self.keys.current();
         if let Some(kid) = Issuer::kid_of(token) {
@@ -272,6 +347,22 @@ impl Identity {
             expires_in: ACCESS_TTL_SECS,
         })
     }
+}
+
+/// The `iss` a token claims, before anything is verified.
+fn unverified_issuer(token: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    #[derive(serde::Deserialize)]
+    struct Iss {
+        iss: String,
+    }
+    serde_json::from_slice::<Iss>(&bytes)
+        .ok()
+        .map(|c| c.iss.trim_end_matches('/').to_owned())
 }
 
 /// Shared handle.

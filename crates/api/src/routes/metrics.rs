@@ -34,6 +34,10 @@ pub async fn scrape(
     m.db_pool
         .get_or_create(&StateLabels { state: "max" })
         .set(i64::from(pool.max));
+    if let Some(limiter) = &state.limiter {
+        m.rate_limit_fail_open
+            .set(i64::try_from(limiter.fail_open_count()).unwrap_or(i64::MAX));
+    }
     match state.store.job_counts().await {
         Ok(jobs) => {
             for (name, n) in [

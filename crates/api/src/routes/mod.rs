@@ -2,4 +2,5 @@ pub mod auth;
 pub mod health;
 pub mod me;
 pub mod metrics;
+pub mod oauth;
 pub mod services;
