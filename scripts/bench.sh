@@ -41,11 +41,14 @@ wait_for() { # url log
 
 failures=0
 rows=()
-# run LABEL URL → appends "label req/s p50 p99" to rows; sets $rps
+# run LABEL URL [wrk options…] → appends "label req/s p50 p99" to rows; sets $rps.
+# $c overrides the connection count for one target.
 run() {
   local label=$1 url=$2 out
-  wrk -t2 -c"$conns" -d2s "$url" >/dev/null 2>&1 || true
-  out=$(wrk -t2 -c"$conns" -d"${seconds}s" --latency "$url")
+  shift 2
+  local c=${c:-$conns}
+  wrk -t2 -c"$c" -d2s "$@" "$url" >/dev/null 2>&1 || true
+  out=$(wrk -t2 -c"$c" -d"${seconds}s" --latency "$@" "$url")
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   local p50 p99 bad
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
@@ -81,6 +84,18 @@ for backend in sqlite postgres; do
   run "$backend  GET /health" "http://127.0.0.1:$port/health"
   run "$backend  GET /api/services" "http://127.0.0.1:$port/api/services"
   rows[-1]="${rows[-1]}   ($(awk -v a="$rps" -v b="$bare" 'BEGIN {printf "%.0f%%", 100 * a / b}') of bare)"
+  # Signed-in traffic: token verification (RS256) plus one user lookup per request.
+  body='{"email":"bench@example.com","password":"correct horse battery staple","name":"Bench"}'
+  token=$(curl -fs -X POST "http://127.0.0.1:$port/auth/register" -H 'content-type: application/json' \
+    -d "$body" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+  run "$backend  GET /api/user/me" "http://127.0.0.1:$port/api/user/me" -H "Authorization: Bearer $token"
+  # Login is argon2id-bound (m=19 MiB, t=2, p=1) by design; measured at 4 connections.
+  cat >"$work/login.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"email":"bench@example.com","password":"correct horse battery staple"}'
+LUA
+  c=4 run "$backend  POST /auth/login (c=4)" "http://127.0.0.1:$port/auth/login" -s "$work/login.lua"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
 
