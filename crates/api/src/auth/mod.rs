@@ -2,6 +2,7 @@
 //! external OIDC issuer's), the token pair handed out at login, and the extractors handlers
 //! use to say who may call them.
 
+pub mod cache;
 pub mod external;
 pub mod extract;
 pub mod keys;
@@ -38,6 +39,7 @@ pub struct Identity {
     pub issuer: Issuer,
     pub keys: KeyCache,
     pub throttle: LoginThrottle,
+    verified: cache::VerifiedTokens,
     /// An external OIDC issuer whose tokens are accepted beside ours.
     pub external: Option<ExternalIssuer>,
     /// Configured social login providers.
@@ -190,6 +192,7 @@ impl Identity {
             issuer: Issuer::new(&settings.public_url),
             keys: KeyCache::bootstrap(store, clock.now()).await?,
             throttle: LoginThrottle::default(),
+            verified: cache::VerifiedTokens::default(),
             external: settings
                 .oidc
                 .map(|oidc| ExternalIssuer::new(oidc, http.clone())),
@@ -253,13 +256,20 @@ impl Identity {
             }
         }
         let now = app.clock.now();
-        let mut ring = self.keys.current();
-        if let Some(kid) = Issuer::kid_of(token) {
-            if !ring.knows(&kid) && self.keys.reload_for(&kid, now).await {
-                ring = self.keys.current();
+        let claims = match self.verified.get(token, now.timestamp()) {
+            Some(claims) => claims,
+            None => {
+                let mut ring = self.keys.current();
+                if let Some(kid) = Issuer::kid_of(token) {
+                    if !ring.knows(&kid) && self.keys.reload_for(&kid, now).await {
+                        ring = self.keys.current();
+                    }
+                }
+                let claims = self.issuer.verify(&ring, token, now)?;
+                self.verified.insert(token, &claims, now.timestamp());
+                claims
             }
-        }
-        let claims = self.issuer.verify(&ring, token, now)?;
+        };
         let user = app
             .store
             .get_user(claims.user_id()?)
