@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod clock;
+pub mod entitlement;
 pub mod money;
 pub mod plan;
 pub mod secret;
