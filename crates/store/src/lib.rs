@@ -2,6 +2,8 @@
 //! (the embedded default). `DATABASE_URL` picks the back end. Both implementations share their
 //! SQL wherever the dialects agree and are held to one conformance suite (`tests/`).
 
+mod billing;
+mod billing_sql;
 mod db_enum;
 mod error;
 mod identity;
@@ -21,6 +23,10 @@ use chrono::{DateTime, Utc};
 use konqer_domain::ServiceKey;
 use uuid::Uuid;
 
+pub use billing::{
+    BillingStore, OutboxEmail, PaymentRecord, RefundRecord, SubscriptionRecord, SubscriptionSnapshot,
+    WebhookEffects, WebhookOutcome,
+};
 pub use error::StoreError;
 pub use identity::{
     IdentityStore, NewRefreshToken, OAuthState, RefreshOutcome, RoleFacts, SigningKeyRecord,
@@ -110,7 +116,7 @@ pub async fn connect(options: &StoreOptions) -> Result<Arc<dyn Store>> {
 /// Everything Konqer persists. Implementations must behave identically; the conformance
 /// suite is the definition of "identically".
 #[async_trait]
-pub trait Store: IdentityStore + Send + Sync + 'static {
+pub trait Store: IdentityStore + BillingStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Applies pending migrations; safe to run concurrently from several replicas.
     async fn migrate(&self) -> Result<()>;

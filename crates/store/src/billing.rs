@@ -1,0 +1,118 @@
+//! What billing needs from storage: subscriptions as Stripe describes them, payments, admin
+//! locks, and applying one webhook event — its effects and its id, in one transaction, so a
+//! repeated delivery changes nothing and a failure leaves nothing half-applied.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use konqer_domain::{BillingInterval, Plan, ServiceKey, SubscriptionStatus};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::Result;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubscriptionRecord {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub plan: Plan,
+    pub service: Option<ServiceKey>,
+    pub interval: BillingInterval,
+    pub status: SubscriptionStatus,
+    pub stripe_subscription_id: Option<String>,
+    pub stripe_customer_id: Option<String>,
+    pub current_period_start: Option<DateTime<Utc>>,
+    pub current_period_end: Option<DateTime<Utc>>,
+    pub cancel_at_period_end: bool,
+    pub canceled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A subscription as one Stripe event describes it. The status group is always present;
+/// the period and the cancel flag only when the event carries them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionSnapshot {
+    pub stripe_subscription_id: String,
+    pub stripe_customer_id: Option<String>,
+    pub user_id: Uuid,
+    pub plan: Plan,
+    pub service: Option<ServiceKey>,
+    pub interval: BillingInterval,
+    pub status: SubscriptionStatus,
+    pub canceled_at: Option<DateTime<Utc>>,
+    pub period: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    pub cancel_at_period_end: Option<bool>,
+}
+
+/// A paid invoice. Recorded once per invoice id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    pub stripe_invoice_id: String,
+    pub stripe_charge_id: Option<String>,
+    pub stripe_subscription_id: Option<String>,
+    pub user_id: Option<Uuid>,
+    pub plan: Option<Plan>,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub paid_at: DateTime<Utc>,
+}
+
+/// A refund as Stripe reports it: the charge's total refunded so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRecord {
+    pub stripe_invoice_id: String,
+    pub stripe_charge_id: String,
+    pub amount_cents: i64,
+    pub refunded_cents: i64,
+    pub currency: String,
+    pub user_id: Option<Uuid>,
+}
+
+/// An email to queue with the event's effects. `dedupe_key` makes it once-only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEmail {
+    pub user_id: Option<Uuid>,
+    pub kind: String,
+    pub to_address: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub dedupe_key: String,
+}
+
+/// Everything one webhook event does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEffects {
+    pub event_id: String,
+    pub event_type: String,
+    pub event_created: DateTime<Utc>,
+    pub subscription: Option<SubscriptionSnapshot>,
+    pub payment: Option<PaymentRecord>,
+    pub refund: Option<RefundRecord>,
+    pub emails: Vec<OutboxEmail>,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    Applied,
+    /// This event id was applied before; nothing changed.
+    Duplicate,
+}
+
+#[async_trait]
+pub trait BillingStore: Send + Sync + 'static {
+    async fn subscriptions_of(&self, user_id: Uuid) -> Result<Vec<SubscriptionRecord>>;
+    async fn subscription_by_stripe_id(&self, id: &str) -> Result<Option<SubscriptionRecord>>;
+    /// Services an operator has locked for this user.
+    async fn admin_locks(&self, user_id: Uuid) -> Result<Vec<ServiceKey>>;
+    async fn payments_of(&self, user_id: Uuid) -> Result<Vec<(String, i64, i64)>>;
+    /// Applies an event's effects and records its id, atomically; a known id is a duplicate.
+    async fn apply_webhook(&self, effects: &WebhookEffects) -> Result<WebhookOutcome>;
+}
+
+/// Status order for events with the same `created` second: later in a subscription's life
+/// wins (Stripe sends `customer.subscription.created` and `invoice.paid` in one second).
+pub(crate) const STATUS_RANK_SQL: &str = "CASE {} WHEN 'incomplete' THEN 0 \
+    WHEN 'incomplete_expired' THEN 1 WHEN 'trialing' THEN 2 WHEN 'active' THEN 3 \
+    WHEN 'past_due' THEN 4 WHEN 'unpaid' THEN 5 WHEN 'paused' THEN 6 WHEN 'canceled' THEN 9 \
+    ELSE 0 END";

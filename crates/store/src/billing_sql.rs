@@ -1,0 +1,291 @@
+//! `BillingStore` for both back ends. The webhook transaction starts by recording the event
+//! id (a write, so SQLite takes its lock at once and PostgreSQL serialises duplicates on the
+//! primary key), then applies the effects; a duplicate id stops it before any effect.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use konqer_domain::{BillingInterval, Plan, ServiceKey, SubscriptionStatus};
+use uuid::Uuid;
+
+use crate::billing::{SubscriptionRecord, STATUS_RANK_SQL};
+use crate::db_enum::Db;
+
+pub(crate) const SUBSCRIPTION_COLUMNS: &str = "id, user_id, plan, service_key, billing_interval, \
+    status, stripe_subscription_id, stripe_customer_id, current_period_start, current_period_end, \
+    cancel_at_period_end, canceled_at, created_at";
+
+fn rank(column: &str) -> String {
+    STATUS_RANK_SQL.replace("{}", column)
+}
+
+/// The upsert that merges one event's view of a subscription: each field group changes only
+/// when the event is at least as new as the one that last set it, and `canceled` is final.
+pub(crate) static UPSERT_SUBSCRIPTION_SQL: LazyLock<String> = LazyLock::new(|| {
+    let newer_status = format!(
+        "(subscriptions.status <> 'canceled' AND (subscriptions.last_event_at IS NULL \
+           OR excluded.last_event_at > subscriptions.last_event_at \
+           OR (excluded.last_event_at = subscriptions.last_event_at AND {} >= {})))",
+        rank("excluded.status"),
+        rank("subscriptions.status")
+    );
+    let newer_period = "(excluded.period_event_at IS NOT NULL AND (subscriptions.period_event_at IS NULL \
+           OR excluded.period_event_at > subscriptions.period_event_at \
+           OR (excluded.period_event_at = subscriptions.period_event_at \
+               AND excluded.current_period_end >= subscriptions.current_period_end)))";
+    let newer_cancel = "(excluded.cancel_event_at IS NOT NULL AND (subscriptions.cancel_event_at IS NULL \
+           OR excluded.cancel_event_at > subscriptions.cancel_event_at \
+           OR (excluded.cancel_event_at = subscriptions.cancel_event_at \
+               AND excluded.cancel_at_period_end)))";
+    let pick = |cond: &str, col: &str| {
+        format!("{col} = CASE WHEN {cond} THEN excluded.{col} ELSE subscriptions.{col} END")
+    };
+    let sets = [
+        pick(&newer_status, "status"),
+        pick(&newer_status, "canceled_at"),
+        pick(&newer_status, "plan"),
+        pick(&newer_status, "service_key"),
+        pick(&newer_status, "billing_interval"),
+        pick(&newer_status, "last_event_at"),
+        pick(newer_period, "current_period_start"),
+        pick(newer_period, "current_period_end"),
+        pick(newer_period, "period_event_at"),
+        pick(newer_cancel, "cancel_at_period_end"),
+        pick(newer_cancel, "cancel_event_at"),
+        "stripe_customer_id = COALESCE(subscriptions.stripe_customer_id, excluded.stripe_customer_id)"
+            .to_owned(),
+        "updated_at = excluded.updated_at".to_owned(),
+    ];
+    format!(
+        "INSERT INTO subscriptions (id, user_id, plan, service_key, billing_interval, status, \
+             stripe_subscription_id, stripe_customer_id, current_period_start, current_period_end, \
+             cancel_at_period_end, canceled_at, last_event_at, period_event_at, cancel_event_at, \
+             created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11, false), $12, $13, $14, $15, $16, $16) \
+         ON CONFLICT (stripe_subscription_id) DO UPDATE SET {}",
+        sets.join(", ")
+    )
+});
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SubscriptionRow {
+    id: Uuid,
+    user_id: Uuid,
+    plan: Db<Plan>,
+    service_key: Option<Db<ServiceKey>>,
+    billing_interval: Db<BillingInterval>,
+    status: Db<SubscriptionStatus>,
+    stripe_subscription_id: Option<String>,
+    stripe_customer_id: Option<String>,
+    current_period_start: Option<DateTime<Utc>>,
+    current_period_end: Option<DateTime<Utc>>,
+    cancel_at_period_end: bool,
+    canceled_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<SubscriptionRow> for SubscriptionRecord {
+    fn from(r: SubscriptionRow) -> Self {
+        SubscriptionRecord {
+            id: r.id,
+            user_id: r.user_id,
+            plan: r.plan.0,
+            service: r.service_key.map(|k| k.0),
+            interval: r.billing_interval.0,
+            status: r.status.0,
+            stripe_subscription_id: r.stripe_subscription_id,
+            stripe_customer_id: r.stripe_customer_id,
+            current_period_start: r.current_period_start,
+            current_period_end: r.current_period_end,
+            cancel_at_period_end: r.cancel_at_period_end,
+            canceled_at: r.canceled_at,
+            created_at: r.created_at,
+        }
+    }
+}
+
+macro_rules! impl_billing_store {
+    ($Store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::BillingStore for $Store {
+            async fn subscriptions_of(
+                &self,
+                user_id: uuid::Uuid,
+            ) -> $crate::Result<Vec<$crate::SubscriptionRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM subscriptions WHERE user_id = $1 ORDER BY created_at, id",
+                    $crate::billing_sql::SUBSCRIPTION_COLUMNS
+                );
+                let rows: Vec<$crate::billing_sql::SubscriptionRow> =
+                    sqlx::query_as(&sql).bind(user_id).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn subscription_by_stripe_id(
+                &self,
+                id: &str,
+            ) -> $crate::Result<Option<$crate::SubscriptionRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM subscriptions WHERE stripe_subscription_id = $1",
+                    $crate::billing_sql::SUBSCRIPTION_COLUMNS
+                );
+                let row: Option<$crate::billing_sql::SubscriptionRow> =
+                    sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn admin_locks(
+                &self,
+                user_id: uuid::Uuid,
+            ) -> $crate::Result<Vec<konqer_domain::ServiceKey>> {
+                let rows: Vec<$crate::db_enum::Db<konqer_domain::ServiceKey>> = sqlx::query_scalar(
+                    "SELECT service_key FROM service_access WHERE user_id = $1 AND locked_by_admin",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|k| k.0).collect())
+            }
+
+            async fn payments_of(
+                &self,
+                user_id: uuid::Uuid,
+            ) -> $crate::Result<Vec<(String, i64, i64)>> {
+                Ok(sqlx::query_as(
+                    "SELECT stripe_invoice_id, amount_cents, refunded_cents FROM payments \
+                     WHERE user_id = $1 ORDER BY stripe_invoice_id",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn apply_webhook(
+                &self,
+                e: &$crate::WebhookEffects,
+            ) -> $crate::Result<$crate::WebhookOutcome> {
+                let mut tx = self.pool.begin().await?;
+                let recorded = sqlx::query(
+                    "INSERT INTO processed_webhook_events (event_id, event_type, event_created, processed_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING",
+                )
+                .bind(&e.event_id)
+                .bind(&e.event_type)
+                .bind(e.event_created)
+                .bind(e.now)
+                .execute(&mut *tx)
+                .await?;
+                if recorded.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok($crate::WebhookOutcome::Duplicate);
+                }
+                if let Some(s) = &e.subscription {
+                    sqlx::query(&$crate::billing_sql::UPSERT_SUBSCRIPTION_SQL)
+                        .bind(uuid::Uuid::now_v7())
+                        .bind(s.user_id)
+                        .bind($crate::db_enum::Db(s.plan))
+                        .bind(s.service.map($crate::db_enum::Db))
+                        .bind($crate::db_enum::Db(s.interval))
+                        .bind($crate::db_enum::Db(s.status))
+                        .bind(&s.stripe_subscription_id)
+                        .bind(s.stripe_customer_id.as_deref())
+                        .bind(s.period.map(|p| p.0))
+                        .bind(s.period.map(|p| p.1))
+                        .bind(s.cancel_at_period_end)
+                        .bind(s.canceled_at)
+                        .bind(e.event_created)
+                        .bind(s.period.map(|_| e.event_created))
+                        .bind(s.cancel_at_period_end.map(|_| e.event_created))
+                        .bind(e.now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if let Some(p) = &e.payment {
+                    sqlx::query(
+                        "INSERT INTO payments (id, user_id, subscription_id, stripe_invoice_id, \
+                             stripe_charge_id, plan, amount_cents, currency, status, paid_at, created_at) \
+                         VALUES ($1, $2, (SELECT id FROM subscriptions WHERE stripe_subscription_id = $3), \
+                             $4, $5, $6, $7, $8, $9, $10, $11) \
+                         ON CONFLICT (stripe_invoice_id) DO UPDATE SET \
+                             user_id = COALESCE(payments.user_id, excluded.user_id), \
+                             subscription_id = COALESCE(payments.subscription_id, excluded.subscription_id), \
+                             stripe_charge_id = COALESCE(payments.stripe_charge_id, excluded.stripe_charge_id), \
+                             plan = COALESCE(payments.plan, excluded.plan), \
+                             paid_at = COALESCE(payments.paid_at, excluded.paid_at)",
+                    )
+                    .bind(uuid::Uuid::now_v7())
+                    .bind(p.user_id)
+                    .bind(p.stripe_subscription_id.as_deref())
+                    .bind(&p.stripe_invoice_id)
+                    .bind(p.stripe_charge_id.as_deref())
+                    .bind(p.plan.map($crate::db_enum::Db))
+                    .bind(p.amount_cents)
+                    .bind(&p.currency)
+                    .bind($crate::db_enum::Db(konqer_domain::PaymentStatus::Succeeded))
+                    .bind(p.paid_at)
+                    .bind(e.now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if let Some(r) = &e.refund {
+                    let known: Option<(i64, i64)> = sqlx::query_as(
+                        "SELECT amount_cents, refunded_cents FROM payments WHERE stripe_invoice_id = $1",
+                    )
+                    .bind(&r.stripe_invoice_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let (amount, before) = known.unwrap_or((r.amount_cents, 0));
+                    // Stripe reports the total refunded so far; deliveries may come out of order.
+                    let refunded = r.refunded_cents.max(before).min(amount);
+                    let status = if refunded >= amount {
+                        konqer_domain::PaymentStatus::Refunded
+                    } else {
+                        konqer_domain::PaymentStatus::PartiallyRefunded
+                    };
+                    sqlx::query(
+                        "INSERT INTO payments (id, user_id, stripe_invoice_id, stripe_charge_id, amount_cents, \
+                             refunded_cents, currency, status, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                         ON CONFLICT (stripe_invoice_id) DO UPDATE SET \
+                             refunded_cents = excluded.refunded_cents, status = excluded.status, \
+                             stripe_charge_id = COALESCE(payments.stripe_charge_id, excluded.stripe_charge_id)",
+                    )
+                    .bind(uuid::Uuid::now_v7())
+                    .bind(r.user_id)
+                    .bind(&r.stripe_invoice_id)
+                    .bind(&r.stripe_charge_id)
+                    .bind(amount)
+                    .bind(refunded)
+                    .bind(&r.currency)
+                    .bind($crate::db_enum::Db(status))
+                    .bind(e.now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for mail in &e.emails {
+                    sqlx::query(
+                        "INSERT INTO email_outbox (id, user_id, kind, to_address, subject, body_text, \
+                             body_html, dedupe_key, status, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9) \
+                         ON CONFLICT (dedupe_key) DO NOTHING",
+                    )
+                    .bind(uuid::Uuid::now_v7())
+                    .bind(mail.user_id)
+                    .bind(&mail.kind)
+                    .bind(&mail.to_address)
+                    .bind(&mail.subject)
+                    .bind(&mail.body_text)
+                    .bind(mail.body_html.as_deref())
+                    .bind(&mail.dedupe_key)
+                    .bind(e.now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok($crate::WebhookOutcome::Applied)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_billing_store;
