@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use konqer_billing::events::{effects, Event};
-use konqer_domain::SubscriptionStatus;
 use konqer_store::testing::TestDb;
 use konqer_store::{NewUser, Store, SubscriptionRecord, WebhookOutcome};
 use rand::rngs::StdRng;
