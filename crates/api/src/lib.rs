@@ -40,6 +40,8 @@ pub struct ApiSettings {
     pub web_dir: Option<PathBuf>,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<net::Cidr>,
+    /// Secrets Stripe webhooks may be signed with (two while rolling).
+    pub stripe_webhook_secrets: Vec<String>,
 }
 
 impl std::fmt::Debug for ApiSettings {
@@ -52,6 +54,7 @@ impl std::fmt::Debug for ApiSettings {
             )
             .field("web_dir", &self.web_dir)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("stripe_webhook_secrets", &"[redacted]")
             .finish()
     }
 }
@@ -121,6 +124,8 @@ pub fn public_router(state: AppState) -> Router {
             get(routes::auth::openid_configuration),
         )
         .route("/admin/{*rest}", get(not_found).fallback(not_found))
+        // Stripe authenticates with its signature and retries on 429; not gateway-limited.
+        .route("/api/webhooks/stripe", post(routes::webhooks::stripe))
         .merge(limited);
     let api = match &state.settings.web_dir {
         Some(dir) if dir.is_dir() => api.fallback_service(

@@ -31,6 +31,7 @@ use utoipa::{Modify, OpenApi};
         crate::routes::me::get,
         crate::routes::me::patch,
         crate::routes::me::delete,
+        crate::routes::webhooks::stripe,
     ),
     components(schemas(crate::problem::Problem, crate::problem::FieldError)),
     modifiers(&BearerAuth),
@@ -39,6 +40,7 @@ use utoipa::{Modify, OpenApi};
         (name = "catalog", description = "The services and their prices"),
         (name = "auth", description = "Sign-up, sign-in and tokens (the built-in issuer)"),
         (name = "account", description = "The signed-in user's own account"),
+        (name = "billing", description = "Checkout, the billing portal and Stripe webhooks"),
     )
 )]
 pub struct ApiDoc;

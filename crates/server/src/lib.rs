@@ -57,7 +57,54 @@ pub fn job_registry() -> Registry {
     Registry::new()
 }
 
-fn api_settings(config: &Config) -> ApiSettings {
+/// The secrets Stripe webhooks are signed with: `STRIPE_WEBHOOK_SECRET` (comma-separated
+/// while rolling), or one generated once and kept in the data directory, which the local
+/// checkout signs its events with.
+pub fn webhook_secrets(config: &Config) -> anyhow::Result<Vec<String>> {
+    if let Some(secret) = &config.stripe_webhook_secret {
+        return Ok(secret
+            .expose()
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect());
+    }
+    let path = config.data_dir.join("stripe_webhook_secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if !existing.trim().is_empty() {
+            return Ok(vec![existing.trim().to_owned()]);
+        }
+    }
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "KONQER_DATA_DIR: cannot create {}",
+            config.data_dir.display()
+        )
+    })?;
+    let secret = format!("whsec_{}", uuid::Uuid::new_v4().simple());
+    write_private(&path, &secret)
+        .with_context(|| format!("KONQER_DATA_DIR: cannot write {}", path.display()))?;
+    Ok(vec![secret])
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+fn api_settings(config: &Config, stripe_webhook_secrets: Vec<String>) -> ApiSettings {
     ApiSettings {
         http: HttpSettings {
             body_limit: config.body_limit_bytes,
@@ -71,6 +118,7 @@ fn api_settings(config: &Config) -> ApiSettings {
         metrics_token: config.metrics_token.as_ref().map(|t| t.expose().clone()),
         web_dir: Some(config.web_dir.clone()),
         trusted_proxies: config.trusted_proxies.clone(),
+        stripe_webhook_secrets,
     }
 }
 
@@ -181,7 +229,7 @@ pub async fn launch(
             clock: clock.clone(),
             identity,
             limiter: limiter(config).await?,
-            settings: api_settings(config),
+            settings: api_settings(config, webhook_secrets(config)?),
         }));
         let public_addr = public.local_addr()?;
         let admin_addr = admin.local_addr()?;

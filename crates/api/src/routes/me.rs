@@ -8,9 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use konqer_domain::{Secret, ServiceKey};
+use konqer_domain::{entitlement, Plan, Secret, ServiceKey, SubscriptionStatus};
 use konqer_identity::{password, Email};
-use konqer_store::{StoreError, User, UserUpdate};
+use konqer_store::{StoreError, SubscriptionRecord, User, UserUpdate};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -30,7 +30,8 @@ pub struct ServiceStatus {
     pub name: String,
     pub slug: String,
     /// `unlocked`, `locked` or `scheduled`.
-    pub status: &'static str,
+    #[schema(value_type = String, example = "unlocked")]
+    pub status: entitlement::Status,
     /// When a scheduled service unlocks.
     pub unlocks_at: Option<DateTime<Utc>>,
     pub used_today: i32,
@@ -45,10 +46,8 @@ pub struct Me {
     pub email_verified: bool,
     pub roles: Vec<String>,
     /// The most relevant subscription, or null.
-    #[schema(value_type = Option<Object>)]
-    pub subscription: Option<serde_json::Value>,
-    #[schema(value_type = Vec<Object>)]
-    pub subscriptions: Vec<serde_json::Value>,
+    pub subscription: Option<SubscriptionView>,
+    pub subscriptions: Vec<SubscriptionView>,
     pub services: Vec<ServiceStatus>,
     pub created_at: DateTime<Utc>,
 }
@@ -61,32 +60,101 @@ async fn me_of(state: &AppState, user: User, roles: Vec<String>) -> Result<Me, A
         .await?
         .into_iter()
         .collect();
+    let records = state.store.subscriptions_of(user.id).await?;
+    let locks = state.store.admin_locks(user.id).await?;
+    let subscriptions: Vec<entitlement::Subscription> = records.iter().map(rule_view).collect();
+    let grace = chrono::Duration::days(entitlement::DEFAULT_GRACE_DAYS);
     let catalog = state.catalog.snapshot();
-    // Entitlements arrive with billing; until then no subscription covers any service.
     let services = catalog
         .entries
         .iter()
-        .map(|entry| ServiceStatus {
-            service: entry.key,
-            name: entry.name.clone(),
-            slug: entry.slug.clone(),
-            status: "locked",
-            unlocks_at: None,
-            used_today: used.get(&entry.key).copied().unwrap_or(0),
-            daily_limit: entry.rate_limit_daily,
+        .map(|entry| {
+            let service = entitlement::ServiceState {
+                key: entry.key,
+                enabled: entry.enabled,
+                released_at: entry.released_at,
+            };
+            let verdict = entitlement::check(
+                &service,
+                &subscriptions,
+                locks.contains(&entry.key),
+                now,
+                grace,
+            );
+            let (status, unlocks_at) = entitlement::status(verdict);
+            ServiceStatus {
+                service: entry.key,
+                name: entry.name.clone(),
+                slug: entry.slug.clone(),
+                status,
+                unlocks_at,
+                used_today: used.get(&entry.key).copied().unwrap_or(0),
+                daily_limit: entry.rate_limit_daily,
+            }
         })
         .collect();
+    let shown: Vec<SubscriptionView> = records.iter().map(SubscriptionView::from).collect();
     Ok(Me {
         id: user.id,
         email: user.email,
         name: user.name,
         email_verified: user.email_verified,
         roles,
-        subscription: None,
-        subscriptions: Vec::new(),
+        subscription: most_relevant(&records).map(SubscriptionView::from),
+        subscriptions: shown,
         services,
         created_at: user.created_at,
     })
+}
+
+fn rule_view(record: &SubscriptionRecord) -> entitlement::Subscription {
+    entitlement::Subscription {
+        plan: record.plan,
+        service: record.service,
+        status: record.status,
+        current_period_end: record.current_period_end,
+    }
+}
+
+/// The subscription a dashboard leads with: a live one covering most, then the newest.
+fn most_relevant(records: &[SubscriptionRecord]) -> Option<&SubscriptionRecord> {
+    records.iter().max_by_key(|r| {
+        (
+            r.status.is_live(),
+            r.plan == Plan::Founding,
+            r.plan.covers_all_services(),
+            r.current_period_end,
+            r.created_at,
+        )
+    })
+}
+
+/// A subscription as the account page shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubscriptionView {
+    #[schema(value_type = String, example = "founding")]
+    pub plan: Plan,
+    #[schema(value_type = Option<String>)]
+    pub service: Option<ServiceKey>,
+    #[schema(value_type = String, example = "active")]
+    pub status: SubscriptionStatus,
+    #[schema(value_type = String, example = "year")]
+    pub interval: konqer_domain::BillingInterval,
+    pub current_period_end: Option<DateTime<Utc>>,
+    pub cancel_at_period_end: bool,
+}
+
+impl From<&SubscriptionRecord> for SubscriptionView {
+    fn from(r: &SubscriptionRecord) -> Self {
+        SubscriptionView {
+            plan: r.plan,
+            service: r.service,
+            status: r.status,
+            interval: r.interval,
+            current_period_end: r.current_period_end,
+            cancel_at_period_end: r.cancel_at_period_end,
+        }
+    }
 }
 
 /// The signed-in user, their roles, subscription and the status of every service.

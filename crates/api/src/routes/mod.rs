@@ -4,3 +4,4 @@ pub mod me;
 pub mod metrics;
 pub mod oauth;
 pub mod services;
+pub mod webhooks;

@@ -18,14 +18,18 @@ pub struct TestApp {
     pub admin: String,
     pub db: TestDb,
     pub client: reqwest::Client,
+    /// A fresh data directory (generated secrets, the mail sink), removed on drop.
+    pub data_dir: std::path::PathBuf,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
 impl TestApp {
     pub async fn start(db: TestDb, vars: &[(&str, &str)]) -> TestApp {
+        let data_dir = std::env::temp_dir().join(format!("konqer-data-{}", uuid::Uuid::new_v4()));
         let mut all = vec![
             ("DATABASE_URL".to_owned(), db.url.clone()),
+            ("KONQER_DATA_DIR".to_owned(), data_dir.display().to_string()),
             ("KONQER_CATALOG_REFRESH_SECS".to_owned(), "1".to_owned()),
             ("KONQER_SHUTDOWN_GRACE_SECS".to_owned(), "5".to_owned()),
             ("KONQER_WEB_DIR".to_owned(), "/nonexistent".to_owned()),
@@ -63,6 +67,7 @@ impl TestApp {
             admin: admin_base,
             db,
             client,
+            data_dir,
             stop: Some(stop),
             handle: Some(handle),
         };
@@ -145,6 +150,7 @@ impl Drop for TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
     }
 }
 
