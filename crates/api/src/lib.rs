@@ -42,6 +42,8 @@ pub struct ApiSettings {
     pub trusted_proxies: Vec<net::Cidr>,
     /// Secrets Stripe webhooks may be signed with (two while rolling).
     pub stripe_webhook_secrets: Vec<String>,
+    /// A Stripe account is configured (`STRIPE_SECRET_KEY`); otherwise the local checkout.
+    pub stripe_enabled: bool,
 }
 
 impl std::fmt::Debug for ApiSettings {
@@ -95,6 +97,9 @@ pub fn public_router(state: AppState) -> Router {
                 .patch(routes::me::patch)
                 .delete(routes::me::delete),
         )
+        .route("/api/checkout/founding", post(routes::checkout::founding))
+        .route("/api/checkout/single", post(routes::checkout::single))
+        .route("/api/checkout/bundle", post(routes::checkout::bundle))
         .route("/auth/register", post(routes::auth::register))
         .route("/auth/login", post(routes::auth::login))
         .route("/auth/refresh", post(routes::auth::refresh))
@@ -126,6 +131,10 @@ pub fn public_router(state: AppState) -> Router {
         .route("/admin/{*rest}", get(not_found).fallback(not_found))
         // Stripe authenticates with its signature and retries on 429; not gateway-limited.
         .route("/api/webhooks/stripe", post(routes::webhooks::stripe))
+        .route(
+            "/checkout/local/{session}",
+            get(routes::local_checkout::page).post(routes::local_checkout::pay),
+        )
         .merge(limited);
     let api = match &state.settings.web_dir {
         Some(dir) if dir.is_dir() => api.fallback_service(

@@ -119,6 +119,7 @@ fn api_settings(config: &Config, stripe_webhook_secrets: Vec<String>) -> ApiSett
         web_dir: Some(config.web_dir.clone()),
         trusted_proxies: config.trusted_proxies.clone(),
         stripe_webhook_secrets,
+        stripe_enabled: config.stripe_secret_key.is_some(),
     }
 }
 

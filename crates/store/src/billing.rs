@@ -99,8 +99,26 @@ pub enum WebhookOutcome {
     Duplicate,
 }
 
+/// A purchase in progress on the local checkout (the embedded stand-in for Stripe Checkout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutSession {
+    pub id: String,
+    pub user_id: Uuid,
+    pub plan: Plan,
+    pub service: Option<ServiceKey>,
+    pub interval: BillingInterval,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait BillingStore: Send + Sync + 'static {
+    async fn create_checkout_session(&self, session: &CheckoutSession) -> Result<()>;
+    async fn checkout_session(&self, id: &str) -> Result<Option<CheckoutSession>>;
+    /// Marks a session paid if it is open and unexpired; false when it was not (a second
+    /// submission, or too late). At most one caller ever gets true.
+    async fn complete_checkout_session(&self, id: &str, now: DateTime<Utc>) -> Result<bool>;
     async fn subscriptions_of(&self, user_id: Uuid) -> Result<Vec<SubscriptionRecord>>;
     async fn subscription_by_stripe_id(&self, id: &str) -> Result<Option<SubscriptionRecord>>;
     /// Services an operator has locked for this user.

@@ -29,11 +29,13 @@ pub(crate) static UPSERT_SUBSCRIPTION_SQL: LazyLock<String> = LazyLock::new(|| {
         rank("excluded.status"),
         rank("subscriptions.status")
     );
-    let newer_period = "(excluded.period_event_at IS NOT NULL AND (subscriptions.period_event_at IS NULL \
+    let newer_period =
+        "(excluded.period_event_at IS NOT NULL AND (subscriptions.period_event_at IS NULL \
            OR excluded.period_event_at > subscriptions.period_event_at \
            OR (excluded.period_event_at = subscriptions.period_event_at \
                AND excluded.current_period_end >= subscriptions.current_period_end)))";
-    let newer_cancel = "(excluded.cancel_event_at IS NOT NULL AND (subscriptions.cancel_event_at IS NULL \
+    let newer_cancel =
+        "(excluded.cancel_event_at IS NOT NULL AND (subscriptions.cancel_event_at IS NULL \
            OR excluded.cancel_event_at > subscriptions.cancel_event_at \
            OR (excluded.cancel_event_at = subscriptions.cancel_event_at \
                AND excluded.cancel_at_period_end)))";
@@ -104,10 +106,88 @@ impl From<SubscriptionRow> for SubscriptionRecord {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(crate) struct CheckoutRow {
+    id: String,
+    user_id: Uuid,
+    plan: Db<Plan>,
+    service_key: Option<Db<ServiceKey>>,
+    billing_interval: Db<BillingInterval>,
+    completed_at: Option<DateTime<Utc>>,
+    expires_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<CheckoutRow> for crate::billing::CheckoutSession {
+    fn from(r: CheckoutRow) -> Self {
+        crate::billing::CheckoutSession {
+            id: r.id,
+            user_id: r.user_id,
+            plan: r.plan.0,
+            service: r.service_key.map(|k| k.0),
+            interval: r.billing_interval.0,
+            completed_at: r.completed_at,
+            expires_at: r.expires_at,
+            created_at: r.created_at,
+        }
+    }
+}
+
 macro_rules! impl_billing_store {
     ($Store:ty) => {
         #[async_trait::async_trait]
         impl $crate::BillingStore for $Store {
+            async fn create_checkout_session(
+                &self,
+                s: &$crate::CheckoutSession,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO checkout_sessions (id, user_id, plan, service_key, billing_interval, \
+                         completed_at, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&s.id)
+                .bind(s.user_id)
+                .bind($crate::db_enum::Db(s.plan))
+                .bind(s.service.map($crate::db_enum::Db))
+                .bind($crate::db_enum::Db(s.interval))
+                .bind(s.completed_at)
+                .bind(s.expires_at)
+                .bind(s.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn checkout_session(
+                &self,
+                id: &str,
+            ) -> $crate::Result<Option<$crate::CheckoutSession>> {
+                let row: Option<$crate::billing_sql::CheckoutRow> = sqlx::query_as(
+                    "SELECT id, user_id, plan, service_key, billing_interval, completed_at, \
+                         expires_at, created_at FROM checkout_sessions WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn complete_checkout_session(
+                &self,
+                id: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE checkout_sessions SET completed_at = $2 \
+                     WHERE id = $1 AND completed_at IS NULL AND expires_at > $2",
+                )
+                .bind(id)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
             async fn subscriptions_of(
                 &self,
                 user_id: uuid::Uuid,

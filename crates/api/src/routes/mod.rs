@@ -1,5 +1,7 @@
 pub mod auth;
+pub mod checkout;
 pub mod health;
+pub mod local_checkout;
 pub mod me;
 pub mod metrics;
 pub mod oauth;

@@ -23,11 +23,11 @@ pub struct Received {
     duplicate: bool,
 }
 
-fn received(duplicate: bool) -> Json<Received> {
-    Json(Received {
+fn received(duplicate: bool) -> Received {
+    Received {
         received: true,
         duplicate,
-    })
+    }
 }
 
 /// Stripe's webhook endpoint.
@@ -45,6 +45,16 @@ pub async fn stripe(
     let header = headers
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
+    process(&state, header, &body).await.map(Json)
+}
+
+/// Verifies and applies one delivery. The local checkout sends its events through here too,
+/// signed like Stripe's, so both paths are one.
+pub(crate) async fn process(
+    state: &AppState,
+    header: Option<&str>,
+    body: &[u8],
+) -> Result<Received, ApiError> {
     let secrets: Vec<&str> = state
         .settings
         .stripe_webhook_secrets
@@ -52,11 +62,11 @@ pub async fn stripe(
         .map(String::as_str)
         .collect();
     let now = state.clock.now();
-    signature::verify(header, &body, &secrets, now.timestamp()).map_err(|e| {
+    signature::verify(header, body, &secrets, now.timestamp()).map_err(|e| {
         tracing::warn!(reason = %e, "Stripe webhook refused");
         ApiError::BadRequest(format!("Stripe signature check failed: {e}."))
     })?;
-    let event = Event::parse(&body).map_err(|e| ApiError::BadRequest(format!("{e}.")))?;
+    let event = Event::parse(body).map_err(|e| ApiError::BadRequest(format!("{e}.")))?;
     let effects = match effects(&event, now) {
         Ok(Some(effects)) => effects,
         Ok(None) => {

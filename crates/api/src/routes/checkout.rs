@@ -1,0 +1,154 @@
+//! `POST /api/checkout/{founding,single,bundle}`: where to send the browser to pay. With no
+//! Stripe key configured this is the local checkout (a page of this server); a purchase that
+//! would add nothing the user does not already have is refused with 409.
+
+use axum::extract::State;
+use axum::Json;
+use chrono::Duration;
+use konqer_billing::checkout::Offer;
+use konqer_domain::{BillingInterval, ServiceKey};
+use konqer_store::CheckoutSession;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::extract::{ApiJson, Validate};
+use crate::problem::{ApiError, FieldError};
+use crate::AppState;
+
+/// A local checkout link works for a day.
+const SESSION_HOURS: i64 = 24;
+
+#[derive(Serialize, ToSchema)]
+pub struct CheckoutStarted {
+    /// Send the browser here to pay.
+    checkout_url: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SingleRequest {
+    /// Service key or slug, e.g. `objection`.
+    service: String,
+    /// `month` or `year`.
+    interval: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BundleRequest {
+    /// `month` or `year`.
+    interval: String,
+}
+
+fn interval(raw: &str) -> Result<BillingInterval, FieldError> {
+    raw.parse()
+        .map_err(|_| FieldError::new("interval", "must be month or year"))
+}
+
+impl Validate for SingleRequest {
+    fn validate(&self) -> Result<(), Vec<FieldError>> {
+        interval(&self.interval).map(|_| ()).map_err(|e| vec![e])
+    }
+}
+
+impl Validate for BundleRequest {
+    fn validate(&self) -> Result<(), Vec<FieldError>> {
+        interval(&self.interval).map(|_| ()).map_err(|e| vec![e])
+    }
+}
+
+/// The Founding Membership: every service, 699 EUR a year, released on the rolling schedule.
+#[utoipa::path(post, path = "/api/checkout/founding", tag = "billing", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Where to pay", body = CheckoutStarted),
+        (status = 409, description = "Already covered", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn founding(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+) -> Result<Json<CheckoutStarted>, ApiError> {
+    start(&state, caller.user.id, Offer::Founding).await
+}
+
+/// One service, monthly or yearly.
+#[utoipa::path(post, path = "/api/checkout/single", tag = "billing", security(("bearer" = [])), request_body = SingleRequest,
+    responses(
+        (status = 200, description = "Where to pay", body = CheckoutStarted),
+        (status = 404, description = "No such service", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already covered", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad interval", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn single(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    ApiJson(body): ApiJson<SingleRequest>,
+) -> Result<Json<CheckoutStarted>, ApiError> {
+    let service = body
+        .service
+        .parse::<ServiceKey>()
+        .ok()
+        .or_else(|| ServiceKey::from_slug(&body.service))
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "There is no service {:?}; see GET /api/services.",
+                body.service.chars().take(64).collect::<String>()
+            ))
+        })?;
+    let interval = interval(&body.interval).map_err(|e| ApiError::Invalid(vec![e]))?;
+    start(&state, caller.user.id, Offer::Single(service, interval)).await
+}
+
+/// All twelve services, monthly or yearly.
+#[utoipa::path(post, path = "/api/checkout/bundle", tag = "billing", security(("bearer" = [])), request_body = BundleRequest,
+    responses(
+        (status = 200, description = "Where to pay", body = CheckoutStarted),
+        (status = 409, description = "Already covered", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad interval", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn bundle(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    ApiJson(body): ApiJson<BundleRequest>,
+) -> Result<Json<CheckoutStarted>, ApiError> {
+    let interval = interval(&body.interval).map_err(|e| ApiError::Invalid(vec![e]))?;
+    start(&state, caller.user.id, Offer::Bundle(interval)).await
+}
+
+async fn start(
+    state: &AppState,
+    user_id: Uuid,
+    offer: Offer,
+) -> Result<Json<CheckoutStarted>, ApiError> {
+    let subscriptions = state.store.subscriptions_of(user_id).await?;
+    if offer.adds_nothing(&subscriptions) {
+        return Err(ApiError::Conflict(
+            "Your current plan already includes this; nothing to buy.".to_owned(),
+        ));
+    }
+    if state.settings.stripe_enabled {
+        return Err(ApiError::Unavailable(
+            "Stripe Checkout is not wired up in this build yet; unset STRIPE_SECRET_KEY to use the local checkout.".to_owned(),
+        ));
+    }
+    let now = state.clock.now();
+    let session = CheckoutSession {
+        id: format!("cs_local_{}", Uuid::new_v4().simple()),
+        user_id,
+        plan: offer.plan(),
+        service: offer.service(),
+        interval: offer.interval(),
+        completed_at: None,
+        expires_at: now + Duration::hours(SESSION_HOURS),
+        created_at: now,
+    };
+    state.store.create_checkout_session(&session).await?;
+    Ok(Json(CheckoutStarted {
+        checkout_url: format!(
+            "{}/checkout/local/{}",
+            state.identity.issuer.issuer(),
+            session.id
+        ),
+    }))
+}
