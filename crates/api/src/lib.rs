@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalog;
 pub mod client_ip;
 pub mod extract;
+pub mod lifecycle;
 pub mod metrics;
 pub mod middleware;
 pub mod net;

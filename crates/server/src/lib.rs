@@ -53,8 +53,19 @@ pub struct Roles {
 }
 
 /// The job kinds this build handles. Later features register theirs here.
-pub fn job_registry() -> Registry {
-    Registry::new()
+pub fn job_registry(config: &Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Registry {
+    // The embedded transport: `.eml` files in the data directory. SMTP and HTTP-API
+    // transports plug in here when configured (not built yet).
+    let transport = Arc::new(konqer_mail::FileSink::new(config.data_dir.join("mail")));
+    Registry::new().register(
+        konqer_mail::JOB_KIND,
+        konqer_mail::SendEmail {
+            store,
+            transport,
+            clock,
+            from: "Konqer <hello@konqer.app>".to_owned(),
+        },
+    )
 }
 
 /// The secrets Stripe webhooks are signed with: `STRIPE_WEBHOOK_SECRET` (comma-separated
@@ -196,7 +207,12 @@ pub async fn launch(
             shutdown_grace: config.shutdown_grace,
             ..RunnerOptions::new(worker_id)
         };
-        let runner = Runner::new(store.clone(), job_registry(), clock.clone(), options);
+        let runner = Runner::new(
+            store.clone(),
+            job_registry(config, store.clone(), clock.clone()),
+            clock.clone(),
+            options,
+        );
         let stop = stop_rx.clone();
         tasks.spawn(async move {
             runner.run(stop).await;

@@ -14,7 +14,57 @@ konqer_store::both_backends!(
     a_founding_purchase_unlocks_the_launch_services_and_schedules_the_rest,
     a_single_purchase_unlocks_only_its_service,
     duplicates_and_unknown_types_are_acknowledged,
+    ten_concurrent_deliveries_send_one_welcome,
 );
+
+async fn ten_concurrent_deliveries_send_one_welcome(db: TestDb) {
+    let app = start(db).await;
+    let tokens = app
+        .register("ada@example.com", "correct horse battery staple")
+        .await;
+    let user = user_id(&app, tokens["access_token"].as_str().unwrap()).await;
+    let event = json!({
+        "id": "evt_burst", "type": "checkout.session.completed", "created": Utc::now().timestamp(),
+        "data": {"object": {"id": "cs_burst", "object": "checkout.session", "mode": "subscription",
+            "payment_status": "paid", "customer": "cus_burst", "subscription": "sub_burst",
+            "metadata": {"user_id": user, "plan": "founding", "service": "", "interval": "year"}}},
+    });
+    let body = event.to_string();
+    let signature = sign(SECRET, Utc::now().timestamp(), body.as_bytes());
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (client, url, body, signature) = (
+            app.client.clone(),
+            app.url("/api/webhooks/stripe"),
+            body.clone(),
+            signature.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let response = client
+                .post(url)
+                .header("stripe-signature", signature)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()["duplicate"]
+                .as_bool()
+                .unwrap()
+        }));
+    }
+    let mut applied = 0;
+    for task in tasks {
+        if !task.await.unwrap() {
+            applied += 1;
+        }
+    }
+    assert_eq!(applied, 1);
+    let emails = app.db.store.emails_of(user.parse().unwrap()).await.unwrap();
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0].kind, "welcome");
+    assert!(emails[0].body_text.contains("Founding Member"));
+}
 
 const SECRET: &str = "whsec_test_secret";
 

@@ -16,7 +16,95 @@ konqer_store::both_backends!(
     a_declined_card_buys_nothing_and_a_second_submission_changes_nothing,
     a_single_purchase_unlocks_only_that_service_and_covered_purchases_are_409,
     an_expired_checkout_link_sells_nothing,
+    purchases_send_welcome_cross_sell_and_bundle_emails_once,
 );
+
+/// Waits for the sender job to write `count` `.eml` files into the mail sink.
+async fn eml_files(app: &TestApp, count: usize) -> Vec<String> {
+    let dir = app.data_dir.join("mail");
+    for _ in 0..200 {
+        let files: Vec<String> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if files.len() >= count {
+            return files;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("expected {count} .eml files in {}", dir.display());
+}
+
+async fn purchases_send_welcome_cross_sell_and_bundle_emails_once(db: TestDb) {
+    let app = start(db).await;
+    let token = token(&app, "ada@example.com").await;
+    let path = page_path(
+        &app,
+        &token,
+        "/api/checkout/single",
+        json!({"service": "objection", "interval": "month"}),
+    )
+    .await;
+    assert_eq!(pay(&app, &path, "4242424242424242").await.status(), 303);
+    let user = app
+        .db
+        .store
+        .find_user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let kinds = |emails: Vec<konqer_store::QueuedEmail>| {
+        emails.into_iter().map(|e| e.kind).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        kinds(app.db.store.emails_of(user.id).await.unwrap()),
+        ["welcome", "cross_sell"]
+    );
+    let cross = app.db.store.emails_of(user.id).await.unwrap().remove(1);
+    assert!(
+        cross.subject.contains("Outbound Battlecards AI"),
+        "{}",
+        cross.subject
+    );
+
+    // A second single brings the bundle offer; the first cross-sell is never repeated.
+    let second = page_path(
+        &app,
+        &token,
+        "/api/checkout/single",
+        json!({"service": "carousel", "interval": "month"}),
+    )
+    .await;
+    assert_eq!(pay(&app, &second, "4242424242424242").await.status(), 303);
+    assert_eq!(
+        kinds(app.db.store.emails_of(user.id).await.unwrap()),
+        [
+            "welcome",
+            "cross_sell",
+            "welcome",
+            "cross_sell",
+            "bundle_offer"
+        ]
+    );
+    let files = eml_files(&app, 5).await;
+    let bundle = files
+        .iter()
+        .find(|f| f.contains("bundle"))
+        .expect("the bundle offer was sent");
+    assert!(
+        bundle.contains("To: ada@example.com") && bundle.contains("Date: "),
+        "{bundle}"
+    );
+    assert!(
+        bundle.contains("=E2=82=AC789"),
+        "the saving is 12 x 99 - 399 = 789 euros: {bundle}"
+    );
+}
 
 async fn start(db: TestDb) -> TestApp {
     let today = Utc::now().date_naive().to_string();

@@ -112,8 +112,29 @@ pub struct CheckoutSession {
     pub created_at: DateTime<Utc>,
 }
 
+/// An outbox row as the sender reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedEmail {
+    pub id: Uuid,
+    pub kind: String,
+    pub to_address: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub sent: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The job kind that sends one outbox row; its payload is `{"outbox_id": …}`.
+pub const SEND_EMAIL_JOB: &str = "email.send";
+
 #[async_trait]
 pub trait BillingStore: Send + Sync + 'static {
+    async fn queued_email(&self, id: Uuid) -> Result<Option<QueuedEmail>>;
+    async fn mark_email_sent(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
+    async fn record_email_failure(&self, id: Uuid, error: &str, dead: bool) -> Result<()>;
+    /// Outbox rows of one kind for a user (tests and support).
+    async fn emails_of(&self, user_id: Uuid) -> Result<Vec<QueuedEmail>>;
     async fn create_checkout_session(&self, session: &CheckoutSession) -> Result<()>;
     async fn checkout_session(&self, id: &str) -> Result<Option<CheckoutSession>>;
     /// Marks a session paid if it is open and unexpired; false when it was not (a second

@@ -133,10 +133,111 @@ impl From<CheckoutRow> for crate::billing::CheckoutSession {
     }
 }
 
+/// `status` is an enum on PostgreSQL; read it as text on both.
+pub(crate) const EMAIL_COLUMNS_CAST: &str =
+    "id, kind, to_address, subject, body_text, body_html, CAST(status AS TEXT) AS status, created_at";
+
+/// An `outbox_status` literal both dialects accept in an UPDATE (PostgreSQL coerces a quoted
+/// literal to the column's enum).
+pub(crate) fn outbox_status_literal(status: &str) -> &'static str {
+    match status {
+        "sent" => "'sent'",
+        "failed" => "'failed'",
+        _ => "'pending'",
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EmailRow {
+    id: Uuid,
+    kind: String,
+    to_address: String,
+    subject: String,
+    body_text: String,
+    body_html: Option<String>,
+    status: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<EmailRow> for crate::billing::QueuedEmail {
+    fn from(r: EmailRow) -> Self {
+        crate::billing::QueuedEmail {
+            id: r.id,
+            kind: r.kind,
+            to_address: r.to_address,
+            subject: r.subject,
+            body_text: r.body_text,
+            body_html: r.body_html,
+            sent: r.status == "sent",
+            created_at: r.created_at,
+        }
+    }
+}
+
 macro_rules! impl_billing_store {
     ($Store:ty) => {
         #[async_trait::async_trait]
         impl $crate::BillingStore for $Store {
+            async fn queued_email(
+                &self,
+                id: uuid::Uuid,
+            ) -> $crate::Result<Option<$crate::QueuedEmail>> {
+                let sql = format!(
+                    "SELECT {} FROM email_outbox WHERE id = $1",
+                    $crate::billing_sql::EMAIL_COLUMNS_CAST
+                );
+                let row: Option<$crate::billing_sql::EmailRow> =
+                    sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn emails_of(
+                &self,
+                user_id: uuid::Uuid,
+            ) -> $crate::Result<Vec<$crate::QueuedEmail>> {
+                let sql = format!(
+                    "SELECT {} FROM email_outbox WHERE user_id = $1 ORDER BY created_at, id",
+                    $crate::billing_sql::EMAIL_COLUMNS_CAST
+                );
+                let rows: Vec<$crate::billing_sql::EmailRow> =
+                    sqlx::query_as(&sql).bind(user_id).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn mark_email_sent(
+                &self,
+                id: uuid::Uuid,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "UPDATE email_outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, \
+                     last_error = NULL WHERE id = $1",
+                )
+                .bind(id)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn record_email_failure(
+                &self,
+                id: uuid::Uuid,
+                error: &str,
+                dead: bool,
+            ) -> $crate::Result<()> {
+                let status = if dead { "failed" } else { "pending" };
+                sqlx::query(&format!(
+                    "UPDATE email_outbox SET status = {}, attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                    $crate::billing_sql::outbox_status_literal(status)
+                ))
+                .bind(id)
+                .bind(error)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
             async fn create_checkout_session(
                 &self,
                 s: &$crate::CheckoutSession,
@@ -343,13 +444,14 @@ macro_rules! impl_billing_store {
                     .await?;
                 }
                 for mail in &e.emails {
-                    sqlx::query(
+                    let outbox_id = uuid::Uuid::now_v7();
+                    let inserted = sqlx::query(
                         "INSERT INTO email_outbox (id, user_id, kind, to_address, subject, body_text, \
                              body_html, dedupe_key, status, created_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9) \
                          ON CONFLICT (dedupe_key) DO NOTHING",
                     )
-                    .bind(uuid::Uuid::now_v7())
+                    .bind(outbox_id)
                     .bind(mail.user_id)
                     .bind(&mail.kind)
                     .bind(&mail.to_address)
@@ -360,6 +462,21 @@ macro_rules! impl_billing_store {
                     .bind(e.now)
                     .execute(&mut *tx)
                     .await?;
+                    if inserted.rows_affected() == 1 {
+                        // The send job is queued with the email: both or neither.
+                        sqlx::query(
+                            "INSERT INTO jobs (id, kind, payload, state, attempts, max_attempts, run_at, \
+                                 dedupe_key, created_at, updated_at) \
+                             VALUES ($1, $2, $3, 'queued', 0, 8, $4, $5, $4, $4)",
+                        )
+                        .bind(uuid::Uuid::now_v7())
+                        .bind($crate::billing::SEND_EMAIL_JOB)
+                        .bind(sqlx::types::Json(serde_json::json!({"outbox_id": outbox_id})))
+                        .bind(e.now)
+                        .bind(format!("email:{outbox_id}"))
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                 }
                 tx.commit().await?;
                 Ok($crate::WebhookOutcome::Applied)

@@ -24,8 +24,8 @@ use konqer_domain::ServiceKey;
 use uuid::Uuid;
 
 pub use billing::{
-    BillingStore, CheckoutSession, OutboxEmail, PaymentRecord, RefundRecord, SubscriptionRecord,
-    SubscriptionSnapshot, WebhookEffects, WebhookOutcome,
+    BillingStore, CheckoutSession, OutboxEmail, PaymentRecord, QueuedEmail, RefundRecord,
+    SubscriptionRecord, SubscriptionSnapshot, WebhookEffects, WebhookOutcome, SEND_EMAIL_JOB,
 };
 pub use error::StoreError;
 pub use identity::{

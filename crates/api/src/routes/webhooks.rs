@@ -67,7 +67,7 @@ pub(crate) async fn process(
         ApiError::BadRequest(format!("Stripe signature check failed: {e}."))
     })?;
     let event = Event::parse(body).map_err(|e| ApiError::BadRequest(format!("{e}.")))?;
-    let effects = match effects(&event, now) {
+    let mut effects = match effects(&event, now) {
         Ok(Some(effects)) => effects,
         Ok(None) => {
             tracing::debug!(event_id = %event.id, kind = %event.kind, "Stripe event type ignored");
@@ -80,6 +80,7 @@ pub(crate) async fn process(
         }
         Err(e) => return Err(ApiError::BadRequest(format!("{e}."))),
     };
+    effects.emails = crate::lifecycle::emails_for(state, &effects).await?;
     match state.store.apply_webhook(&effects).await {
         Ok(WebhookOutcome::Applied) => {
             tracing::info!(event_id = %event.id, kind = %event.kind, "Stripe event applied");

@@ -1,0 +1,72 @@
+//! The `email.send` job: sends one outbox row through the configured transport and marks it
+//! sent. Claiming is exactly-once but a worker can die between sending and marking, so a
+//! message may be sent twice in that rare case — never zero times; the file sink even
+//! overwrites its own earlier copy.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use konqer_domain::Clock;
+use konqer_jobs::{JobError, JobHandler};
+use konqer_store::{Job, Store};
+use uuid::Uuid;
+
+use crate::message::Outgoing;
+use crate::transport::{SendError, Transport};
+
+pub const JOB_KIND: &str = konqer_store::SEND_EMAIL_JOB;
+
+pub struct SendEmail {
+    pub store: Arc<dyn Store>,
+    pub transport: Arc<dyn Transport>,
+    pub clock: Arc<dyn Clock>,
+    pub from: String,
+}
+
+#[async_trait]
+impl JobHandler for SendEmail {
+    async fn run(&self, job: &Job) -> Result<(), JobError> {
+        let id: Uuid = job
+            .payload
+            .get("outbox_id")
+            .and_then(|v| v.as_str())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| JobError::Permanent("payload lacks outbox_id".to_owned()))?;
+        let email = self
+            .store
+            .queued_email(id)
+            .await
+            .map_err(|e| JobError::Retry(e.to_string()))?
+            .ok_or_else(|| JobError::Permanent(format!("outbox row {id} is gone")))?;
+        if email.sent {
+            return Ok(());
+        }
+        let message = Outgoing {
+            id: email.id,
+            from: self.from.clone(),
+            to: email.to_address.clone(),
+            subject: email.subject.clone(),
+            text: email.body_text.clone(),
+            html: email.body_html.clone(),
+            date: self.clock.now(),
+        };
+        match self.transport.send(&message).await {
+            Ok(()) => {
+                self.store
+                    .mark_email_sent(id, self.clock.now())
+                    .await
+                    .map_err(|e| JobError::Retry(e.to_string()))?;
+                tracing::info!(outbox_id = %id, kind = %email.kind, transport = self.transport.name(), "email sent");
+                Ok(())
+            }
+            Err(SendError::Transient(e)) => {
+                let _ = self.store.record_email_failure(id, &e, false).await;
+                Err(JobError::Retry(e))
+            }
+            Err(SendError::Permanent(e)) => {
+                let _ = self.store.record_email_failure(id, &e, true).await;
+                Err(JobError::Permanent(e))
+            }
+        }
+    }
+}
