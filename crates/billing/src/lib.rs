@@ -4,3 +4,4 @@
 pub mod checkout;
 pub mod events;
 pub mod signature;
+pub mod unlock;

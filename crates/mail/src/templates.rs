@@ -219,6 +219,19 @@ pub fn payment_failed(
     }
 }
 
+/// A service just unlocked on the rolling schedule.
+pub fn unlocked(name: &str, service: &str, service_url: &str) -> Rendered {
+    Rendered {
+        subject: format!("Unlocked today: {service}"),
+        text: format!("{}\n\n{service} is live in your account from today, as part of your membership.\n\nTry it: {service_url}\n\n— The Konqer team\n", greeting(name)),
+        html: html(
+            &format!("{service} is unlocked"),
+            &[format!("{} <b>{}</b> is live in your account from today, as part of your membership.", escape(&greeting(name)), escape(service))],
+            Some((&format!("Try {service}"), service_url)),
+        ),
+    }
+}
+
 /// A subscription ended.
 pub fn canceled(name: &str, plan: &str, pricing_url: &str) -> Rendered {
     Rendered {
@@ -260,6 +273,10 @@ mod tests {
         let url = "https://konqer.app/dashboard/";
         insta::assert_debug_snapshot!("founding_welcome", founding_welcome("Ada", &services, url));
         insta::assert_debug_snapshot!("single_welcome", single_welcome("", &services[1], url));
+        insta::assert_debug_snapshot!(
+            "unlocked",
+            unlocked("Ada", "VC Deck Heatmap", "https://konqer.app/services/vc-deck-heatmap/")
+        );
         insta::assert_debug_snapshot!(
             "cross_sell",
             cross_sell(

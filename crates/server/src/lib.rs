@@ -53,19 +53,46 @@ pub struct Roles {
 }
 
 /// The job kinds this build handles. Later features register theirs here.
-pub fn job_registry(config: &Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Registry {
+pub fn job_registry(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    launch: chrono::NaiveDate,
+) -> Registry {
     // The embedded transport: `.eml` files in the data directory. SMTP and HTTP-API
     // transports plug in here when configured (not built yet).
     let transport = Arc::new(konqer_mail::FileSink::new(config.data_dir.join("mail")));
-    Registry::new().register(
-        konqer_mail::JOB_KIND,
-        konqer_mail::SendEmail {
-            store,
-            transport,
-            clock,
-            from: "Konqer <hello@konqer.app>".to_owned(),
-        },
-    )
+    Registry::new()
+        .register(
+            konqer_mail::JOB_KIND,
+            konqer_mail::SendEmail {
+                store: store.clone(),
+                transport,
+                clock: clock.clone(),
+                from: "Konqer <hello@konqer.app>".to_owned(),
+            },
+        )
+        .register(
+            konqer_billing::unlock::JOB_KIND,
+            konqer_billing::unlock::UnlockSweep {
+                store,
+                clock,
+                launch,
+                web_url: config.web_url.clone(),
+            },
+        )
+}
+
+/// `KONQER_LAUNCH_DATE`, or the day the database was created.
+async fn launch_date(config: &Config, store: &dyn Store) -> anyhow::Result<chrono::NaiveDate> {
+    Ok(match config.launch_date {
+        Some(date) => date,
+        None => store
+            .created_at()
+            .await
+            .context("reading the database's creation date")?
+            .date_naive(),
+    })
 }
 
 /// The secrets Stripe webhooks are signed with: `STRIPE_WEBHOOK_SECRET` (comma-separated
@@ -199,8 +226,12 @@ pub async fn launch(
         let _ = stop_tx.send(true);
     });
 
+    let launch_date = launch_date(config, store.as_ref()).await?;
     let mut tasks = tokio::task::JoinSet::new();
     if roles.jobs {
+        konqer_billing::unlock::UnlockSweep::schedule(store.as_ref(), clock.now())
+            .await
+            .context("scheduling the rolling unlock")?;
         let worker_id = format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple());
         let options = RunnerOptions {
             concurrency: config.worker_concurrency,
@@ -209,7 +240,7 @@ pub async fn launch(
         };
         let runner = Runner::new(
             store.clone(),
-            job_registry(config, store.clone(), clock.clone()),
+            job_registry(config, store.clone(), clock.clone(), launch_date),
             clock.clone(),
             options,
         );
@@ -221,14 +252,6 @@ pub async fn launch(
     }
 
     if let (true, Some((public, admin))) = (roles.http, listeners) {
-        let launch_date = match config.launch_date {
-            Some(date) => date,
-            None => store
-                .created_at()
-                .await
-                .context("reading the database's creation date")?
-                .date_naive(),
-        };
         let catalog = Catalog::load(store.clone(), launch_date)
             .await
             .context("loading the service catalog")?;

@@ -128,8 +128,34 @@ pub struct QueuedEmail {
 /// The job kind that sends one outbox row; its payload is `{"outbox_id": …}`.
 pub const SEND_EMAIL_JOB: &str = "email.send";
 
+/// A member whose subscription covers a released service they have no access row for yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnlockCandidate {
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    /// When their covering subscription began; a member who bought after the release
+    /// was told in their welcome email and gets no unlock email.
+    pub subscribed_at: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait BillingStore: Send + Sync + 'static {
+    /// Members with a live subscription covering `service` and no `service_access` row.
+    async fn unlock_candidates(
+        &self,
+        service: ServiceKey,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<UnlockCandidate>>;
+    /// Creates the access row and, with it, queues the email (and its send job), once:
+    /// false when the row already existed (another worker was first).
+    async fn grant_access(
+        &self,
+        user_id: Uuid,
+        service: ServiceKey,
+        email: Option<&OutboxEmail>,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
     async fn queued_email(&self, id: Uuid) -> Result<Option<QueuedEmail>>;
     async fn mark_email_sent(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
     async fn record_email_failure(&self, id: Uuid, error: &str, dead: bool) -> Result<()>;

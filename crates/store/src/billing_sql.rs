@@ -174,10 +174,108 @@ impl From<EmailRow> for crate::billing::QueuedEmail {
     }
 }
 
+/// Queues one email and, if its dedupe key is new, its send job, on the transaction `$tx`:
+/// both or neither. A macro because the statements are the same for both pool types.
+macro_rules! queue_email {
+    ($tx:expr, $mail:expr, $now:expr) => {{
+        let mail: &$crate::OutboxEmail = $mail;
+        let outbox_id = uuid::Uuid::now_v7();
+        let inserted = sqlx::query(
+            "INSERT INTO email_outbox (id, user_id, kind, to_address, subject, body_text, \
+                 body_html, dedupe_key, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9) \
+             ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(outbox_id)
+        .bind(mail.user_id)
+        .bind(&mail.kind)
+        .bind(&mail.to_address)
+        .bind(&mail.subject)
+        .bind(&mail.body_text)
+        .bind(mail.body_html.as_deref())
+        .bind(&mail.dedupe_key)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            sqlx::query(
+                "INSERT INTO jobs (id, kind, payload, state, attempts, max_attempts, run_at, \
+                     dedupe_key, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 'queued', 0, 8, $4, $5, $4, $4)",
+            )
+            .bind(uuid::Uuid::now_v7())
+            .bind($crate::billing::SEND_EMAIL_JOB)
+            .bind(sqlx::types::Json(serde_json::json!({"outbox_id": outbox_id})))
+            .bind($now)
+            .bind(format!("email:{outbox_id}"))
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+
 macro_rules! impl_billing_store {
     ($Store:ty) => {
         #[async_trait::async_trait]
         impl $crate::BillingStore for $Store {
+            async fn unlock_candidates(
+                &self,
+                service: konqer_domain::ServiceKey,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<Vec<$crate::UnlockCandidate>> {
+                let rows: Vec<(uuid::Uuid, String, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+                    "SELECT u.id, u.email, u.name, MIN(s.created_at) FROM subscriptions s \
+                     JOIN users u ON u.id = s.user_id \
+                     WHERE s.status IN ('active', 'trialing', 'past_due') \
+                       AND (s.current_period_end IS NULL OR s.current_period_end > $2) \
+                       AND (s.plan IN ('founding', 'monthly_bundle', 'annual_bundle') OR s.service_key = $1) \
+                       AND NOT EXISTS (SELECT 1 FROM service_access a WHERE a.user_id = s.user_id AND a.service_key = $1) \
+                     GROUP BY u.id, u.email, u.name ORDER BY u.id",
+                )
+                .bind($crate::db_enum::Db(service))
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(user_id, email, name, subscribed_at)| $crate::UnlockCandidate {
+                        user_id,
+                        email,
+                        name,
+                        subscribed_at,
+                    })
+                    .collect())
+            }
+
+            async fn grant_access(
+                &self,
+                user_id: uuid::Uuid,
+                service: konqer_domain::ServiceKey,
+                email: Option<&$crate::OutboxEmail>,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let granted = sqlx::query(
+                    "INSERT INTO service_access (user_id, service_key, granted_at, unlock_notified_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, service_key) DO NOTHING",
+                )
+                .bind(user_id)
+                .bind($crate::db_enum::Db(service))
+                .bind(now)
+                .bind(email.map(|_| now))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                if granted {
+                    if let Some(mail) = email {
+                        $crate::billing_sql::queue_email!(tx, mail, now);
+                    }
+                }
+                tx.commit().await?;
+                Ok(granted)
+            }
+
             async fn queued_email(
                 &self,
                 id: uuid::Uuid,
@@ -444,39 +542,7 @@ macro_rules! impl_billing_store {
                     .await?;
                 }
                 for mail in &e.emails {
-                    let outbox_id = uuid::Uuid::now_v7();
-                    let inserted = sqlx::query(
-                        "INSERT INTO email_outbox (id, user_id, kind, to_address, subject, body_text, \
-                             body_html, dedupe_key, status, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9) \
-                         ON CONFLICT (dedupe_key) DO NOTHING",
-                    )
-                    .bind(outbox_id)
-                    .bind(mail.user_id)
-                    .bind(&mail.kind)
-                    .bind(&mail.to_address)
-                    .bind(&mail.subject)
-                    .bind(&mail.body_text)
-                    .bind(mail.body_html.as_deref())
-                    .bind(&mail.dedupe_key)
-                    .bind(e.now)
-                    .execute(&mut *tx)
-                    .await?;
-                    if inserted.rows_affected() == 1 {
-                        // The send job is queued with the email: both or neither.
-                        sqlx::query(
-                            "INSERT INTO jobs (id, kind, payload, state, attempts, max_attempts, run_at, \
-                                 dedupe_key, created_at, updated_at) \
-                             VALUES ($1, $2, $3, 'queued', 0, 8, $4, $5, $4, $4)",
-                        )
-                        .bind(uuid::Uuid::now_v7())
-                        .bind($crate::billing::SEND_EMAIL_JOB)
-                        .bind(sqlx::types::Json(serde_json::json!({"outbox_id": outbox_id})))
-                        .bind(e.now)
-                        .bind(format!("email:{outbox_id}"))
-                        .execute(&mut *tx)
-                        .await?;
-                    }
+                    $crate::billing_sql::queue_email!(tx, mail, e.now);
                 }
                 tx.commit().await?;
                 Ok($crate::WebhookOutcome::Applied)
@@ -486,3 +552,4 @@ macro_rules! impl_billing_store {
 }
 
 pub(crate) use impl_billing_store;
+pub(crate) use queue_email;

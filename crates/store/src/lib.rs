@@ -25,7 +25,8 @@ use uuid::Uuid;
 
 pub use billing::{
     BillingStore, CheckoutSession, OutboxEmail, PaymentRecord, QueuedEmail, RefundRecord,
-    SubscriptionRecord, SubscriptionSnapshot, WebhookEffects, WebhookOutcome, SEND_EMAIL_JOB,
+    SubscriptionRecord, SubscriptionSnapshot, UnlockCandidate, WebhookEffects, WebhookOutcome,
+    SEND_EMAIL_JOB,
 };
 pub use error::StoreError;
 pub use identity::{
