@@ -101,6 +101,7 @@ pub fn public_router(state: AppState) -> Router {
         .route("/api/checkout/founding", post(routes::checkout::founding))
         .route("/api/checkout/single", post(routes::checkout::single))
         .route("/api/checkout/bundle", post(routes::checkout::bundle))
+        .route("/api/checkout/portal", post(routes::checkout::portal))
         .route("/auth/register", post(routes::auth::register))
         .route("/auth/login", post(routes::auth::login))
         .route("/auth/refresh", post(routes::auth::refresh))
@@ -132,6 +133,10 @@ pub fn public_router(state: AppState) -> Router {
         .route("/admin/{*rest}", get(not_found).fallback(not_found))
         // Stripe authenticates with its signature and retries on 429; not gateway-limited.
         .route("/api/webhooks/stripe", post(routes::webhooks::stripe))
+        .route(
+            "/checkout/local/portal/{session}",
+            get(routes::local_portal::page).post(routes::local_portal::change),
+        )
         .route(
             "/checkout/local/{session}",
             get(routes::local_checkout::page).post(routes::local_checkout::pay),

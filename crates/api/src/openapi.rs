@@ -35,6 +35,7 @@ use utoipa::{Modify, OpenApi};
         crate::routes::checkout::founding,
         crate::routes::checkout::single,
         crate::routes::checkout::bundle,
+        crate::routes::checkout::portal,
     ),
     components(schemas(crate::problem::Problem, crate::problem::FieldError)),
     modifiers(&BearerAuth),

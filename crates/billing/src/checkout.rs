@@ -145,6 +145,34 @@ pub fn paid_session_events(session: &CheckoutSession, now: DateTime<Utc>) -> Vec
     ]
 }
 
+/// The `customer.subscription.updated` event Stripe sends when a customer cancels at period
+/// end (or resumes) in the billing portal; `created` must be newer than the subscription's
+/// last cancel change so the order is unambiguous.
+pub fn portal_update_event(
+    subscription: &SubscriptionRecord,
+    cancel_at_period_end: bool,
+    created: DateTime<Utc>,
+) -> Option<Value> {
+    let id = subscription.stripe_subscription_id.as_deref()?;
+    let purchase = Purchase {
+        user_id: subscription.user_id,
+        plan: subscription.plan,
+        service: subscription.service,
+        interval: subscription.interval,
+    };
+    Some(json!({
+        "id": format!("evt_portal_{}", Uuid::new_v4().simple()), "object": "event", "type": "customer.subscription.updated",
+        "created": created.timestamp(), "livemode": false,
+        "data": {"object": {
+            "id": id, "object": "subscription", "customer": subscription.stripe_customer_id,
+            "status": subscription.status.as_str(), "cancel_at_period_end": cancel_at_period_end,
+            "current_period_start": subscription.current_period_start.map(|t| t.timestamp()),
+            "current_period_end": subscription.current_period_end.map(|t| t.timestamp()),
+            "metadata": purchase.metadata(),
+        }},
+    }))
+}
+
 fn lookup_key(session: &CheckoutSession) -> String {
     match (session.plan, session.service) {
         (Plan::MonthlySingle | Plan::AnnualSingle, Some(service)) => {
@@ -175,6 +203,7 @@ mod tests {
             current_period_end: None,
             cancel_at_period_end: false,
             canceled_at: None,
+            cancel_event_at: None,
             created_at: Utc.timestamp_opt(0, 0).unwrap(),
         }
     }

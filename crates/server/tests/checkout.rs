@@ -17,7 +17,134 @@ konqer_store::both_backends!(
     a_single_purchase_unlocks_only_that_service_and_covered_purchases_are_409,
     an_expired_checkout_link_sells_nothing,
     purchases_send_welcome_cross_sell_and_bundle_emails_once,
+    the_local_portal_cancels_at_period_end_and_resumes,
 );
+
+async fn portal_form(
+    app: &TestApp,
+    path: &str,
+    action: &str,
+    subscription: &str,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("action={action}&subscription={subscription}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn cancels(app: &TestApp, token: &str) -> bool {
+    let me: Value = app
+        .get_as(token, "/api/user/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    me["subscription"]["cancel_at_period_end"]
+        .as_bool()
+        .unwrap()
+}
+
+async fn the_local_portal_cancels_at_period_end_and_resumes(db: TestDb) {
+    let app = start(db).await;
+    let token = token(&app, "ada@example.com").await;
+    assert_problem(
+        checkout(&app, &token, "/api/checkout/portal", json!({})).await,
+        409,
+        "conflict",
+    )
+    .await;
+    let path = page_path(&app, &token, "/api/checkout/founding", json!({})).await;
+    assert_eq!(pay(&app, &path, "4242424242424242").await.status(), 303);
+
+    let started: Value = checkout(&app, &token, "/api/checkout/portal", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let portal = started["portal_url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://127.0.0.1:4000")
+        .to_owned();
+    assert!(
+        portal.starts_with("/checkout/local/portal/ps_local_"),
+        "{portal}"
+    );
+    let page = app
+        .client
+        .get(app.url(&portal))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Founding Membership") && page.contains("Cancel at period end"),
+        "{page}"
+    );
+
+    let user = app
+        .db
+        .store
+        .find_user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let sub = app
+        .db
+        .store
+        .subscriptions_of(user.id)
+        .await
+        .unwrap()
+        .remove(0);
+    let sub_id = sub.stripe_subscription_id.clone().unwrap();
+    let canceled = portal_form(&app, &portal, "cancel", &sub_id).await;
+    assert_eq!(canceled.status(), 200);
+    assert!(canceled
+        .text()
+        .await
+        .unwrap()
+        .contains("Resume subscription"));
+    assert!(cancels(&app, &token).await);
+    // Resuming within the same second still wins: the event is ordered after the cancel.
+    assert_eq!(
+        portal_form(&app, &portal, "resume", &sub_id).await.status(),
+        200
+    );
+    assert!(!cancels(&app, &token).await);
+    let statuses = statuses(&app, &token).await;
+    assert_eq!(
+        statuses.iter().filter(|(_, s)| s == "unlocked").count(),
+        3,
+        "access is unchanged"
+    );
+    assert_problem(
+        portal_form(&app, &portal, "explode", &sub_id).await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    assert_problem(
+        portal_form(&app, &portal, "cancel", "sub_someone_else").await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    assert_problem(
+        app.client
+            .get(app.url("/checkout/local/portal/ps_local_forged"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
+}
 
 /// Waits for the sender job to write `count` `.eml` files into the mail sink.
 async fn eml_files(app: &TestApp, count: usize) -> Vec<String> {

@@ -24,6 +24,8 @@ pub struct SubscriptionRecord {
     pub current_period_end: Option<DateTime<Utc>>,
     pub cancel_at_period_end: bool,
     pub canceled_at: Option<DateTime<Utc>>,
+    /// `created` of the event that last set `cancel_at_period_end`.
+    pub cancel_event_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -162,6 +164,16 @@ pub trait BillingStore: Send + Sync + 'static {
     /// Outbox rows of one kind for a user (tests and support).
     async fn emails_of(&self, user_id: Uuid) -> Result<Vec<QueuedEmail>>;
     async fn create_checkout_session(&self, session: &CheckoutSession) -> Result<()>;
+    /// A local billing-portal link for a user, valid until `expires_at`.
+    async fn create_portal_session(
+        &self,
+        id: &str,
+        user_id: Uuid,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The user a portal link belongs to, while it is valid.
+    async fn portal_session_user(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Uuid>>;
     async fn checkout_session(&self, id: &str) -> Result<Option<CheckoutSession>>;
     /// Marks a session paid if it is open and unexpired; false when it was not (a second
     /// submission, or too late). At most one caller ever gets true.

@@ -13,7 +13,7 @@ use crate::db_enum::Db;
 
 pub(crate) const SUBSCRIPTION_COLUMNS: &str = "id, user_id, plan, service_key, billing_interval, \
     status, stripe_subscription_id, stripe_customer_id, current_period_start, current_period_end, \
-    cancel_at_period_end, canceled_at, created_at";
+    cancel_at_period_end, canceled_at, cancel_event_at, created_at";
 
 fn rank(column: &str) -> String {
     STATUS_RANK_SQL.replace("{}", column)
@@ -83,6 +83,7 @@ pub(crate) struct SubscriptionRow {
     current_period_end: Option<DateTime<Utc>>,
     cancel_at_period_end: bool,
     canceled_at: Option<DateTime<Utc>>,
+    cancel_event_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
 }
 
@@ -101,6 +102,7 @@ impl From<SubscriptionRow> for SubscriptionRecord {
             current_period_end: r.current_period_end,
             cancel_at_period_end: r.cancel_at_period_end,
             canceled_at: r.canceled_at,
+            cancel_event_at: r.cancel_event_at,
             created_at: r.created_at,
         }
     }
@@ -355,6 +357,39 @@ macro_rules! impl_billing_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn create_portal_session(
+                &self,
+                id: &str,
+                user_id: uuid::Uuid,
+                expires_at: chrono::DateTime<chrono::Utc>,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO portal_sessions (id, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(user_id)
+                .bind(expires_at)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn portal_session_user(
+                &self,
+                id: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<Option<uuid::Uuid>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT user_id FROM portal_sessions WHERE id = $1 AND expires_at > $2",
+                )
+                .bind(id)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?)
             }
 
             async fn checkout_session(

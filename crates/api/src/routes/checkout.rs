@@ -152,3 +152,48 @@ async fn start(
         ),
     }))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct PortalStarted {
+    /// Send the browser here to manage the subscription.
+    portal_url: String,
+}
+
+/// Where to manage subscriptions (cancel at period end, resume, payment method).
+#[utoipa::path(post, path = "/api/checkout/portal", tag = "billing", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Where to manage billing", body = PortalStarted),
+        (status = 409, description = "Nothing to manage yet", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn portal(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+) -> Result<Json<PortalStarted>, ApiError> {
+    if state
+        .store
+        .subscriptions_of(caller.user.id)
+        .await?
+        .is_empty()
+    {
+        return Err(ApiError::Conflict(
+            "There is no subscription to manage yet.".to_owned(),
+        ));
+    }
+    if state.settings.stripe_enabled {
+        return Err(ApiError::Unavailable(
+            "The Stripe billing portal is not wired up in this build yet.".to_owned(),
+        ));
+    }
+    let now = state.clock.now();
+    let id = format!("ps_local_{}", Uuid::new_v4().simple());
+    state
+        .store
+        .create_portal_session(&id, caller.user.id, now + Duration::hours(1), now)
+        .await?;
+    Ok(Json(PortalStarted {
+        portal_url: format!(
+            "{}/checkout/local/portal/{id}",
+            state.identity.issuer.issuer()
+        ),
+    }))
+}

@@ -114,7 +114,7 @@ fn with_status(mut response: Response, status: StatusCode) -> Response {
     response
 }
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -122,7 +122,7 @@ fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-fn euros(cents: i64) -> String {
+pub(crate) fn euros(cents: i64) -> String {
     format!("€{}.{:02}", cents / 100, cents % 100)
 }
 
@@ -198,16 +198,24 @@ fn render(state: &AppState, session: &CheckoutSession, error: Option<&str>) -> R
             cancel = escape(&cancel)
         )
     };
+    page_html("Checkout · Konqer", &body)
+}
+
+/// A complete page in the local checkout's look, with a CSP that allows only its inline
+/// styles and posting forms back to this server.
+pub(crate) fn page_html(title: &str, body: &str) -> Response {
     let html = format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Checkout · Konqer</title><style>
+<title>{title}</title><style>
 body{{margin:0;min-height:100vh;display:grid;place-items:center;background:#0f172a;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#0f172a}}
 main{{background:#fff;border-radius:16px;padding:32px;width:min(420px,92vw);box-shadow:0 20px 50px rgba(0,0,0,.35)}}
 h1{{font-size:24px;margin:4px 0}} .muted{{color:#64748b;margin:4px 0 16px}} .price{{font-size:32px;font-weight:700;margin:8px 0 24px}} .price span{{font-size:16px;color:#64748b;font-weight:400}}
 label{{display:block;font-size:14px;font-weight:600;margin:12px 0 4px}} input{{width:100%;box-sizing:border-box;padding:12px;border:1px solid #cbd5e1;border-radius:8px;font-size:16px}}
+.sub{{border-top:1px solid #e2e8f0;padding-top:12px;margin-top:12px}} .sub h2{{font-size:18px;margin:0}} .notice{{background:#ecfdf5;color:#065f46;border-radius:8px;padding:10px}}
 .row{{display:grid;grid-template-columns:1fr 1fr;gap:12px}} button,.button{{display:block;width:100%;margin-top:20px;padding:14px;border:0;border-radius:8px;background:#4f46e5;color:#fff;font-size:16px;font-weight:600;text-align:center;text-decoration:none;cursor:pointer}}
 .error{{color:#b91c1c;background:#fef2f2;border-radius:8px;padding:10px;margin-top:12px}} .hint{{font-size:13px;color:#64748b;margin-top:16px}} .cancel{{display:block;text-align:center;margin-top:12px;color:#475569;font-size:14px}}
-</style></head><body><main>{body}</main></body></html>"#
+</style></head><body><main>{body}</main></body></html>"#,
+        title = escape(title)
     );
     let mut response = html.into_response();
     let headers = response.headers_mut();

@@ -2,6 +2,7 @@ pub mod auth;
 pub mod checkout;
 pub mod health;
 pub mod local_checkout;
+pub mod local_portal;
 pub mod me;
 pub mod metrics;
 pub mod oauth;
