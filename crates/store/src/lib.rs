@@ -6,6 +6,7 @@ mod billing;
 mod billing_sql;
 mod db_enum;
 mod error;
+mod generations;
 mod identity;
 mod identity_sql;
 mod model;
@@ -29,6 +30,7 @@ pub use billing::{
     SEND_EMAIL_JOB,
 };
 pub use error::StoreError;
+pub use generations::{Generation, GenerationFilter, GenerationStore};
 pub use identity::{
     IdentityStore, NewRefreshToken, OAuthState, RefreshOutcome, RoleFacts, SigningKeyRecord,
     UserUpdate,
@@ -117,7 +119,9 @@ pub async fn connect(options: &StoreOptions) -> Result<Arc<dyn Store>> {
 /// Everything Konqer persists. Implementations must behave identically; the conformance
 /// suite is the definition of "identically".
 #[async_trait]
-pub trait Store: IdentityStore + BillingStore + Send + Sync + 'static {
+pub trait Store:
+    IdentityStore + BillingStore + GenerationStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
     /// Applies pending migrations; safe to run concurrently from several replicas.
     async fn migrate(&self) -> Result<()>;

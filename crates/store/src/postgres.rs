@@ -6,6 +6,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::billing_sql::impl_billing_store;
+use crate::generations::impl_generation_store;
 use crate::identity_sql::impl_identity_store;
 use crate::shared::{claim_job_sql, impl_store};
 use crate::{Backend, StoreError, StoreOptions};
@@ -39,3 +40,4 @@ impl PgStore {
 impl_store!(PgStore, backend: Backend::Postgres, migrator: MIGRATOR, claim_sql: *CLAIM_SQL);
 impl_identity_store!(PgStore);
 impl_billing_store!(PgStore);
+impl_generation_store!(PgStore);

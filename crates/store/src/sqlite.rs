@@ -10,6 +10,7 @@ use sqlx::sqlite::{
 };
 
 use crate::billing_sql::impl_billing_store;
+use crate::generations::impl_generation_store;
 use crate::identity_sql::impl_identity_store;
 use crate::shared::{claim_job_sql, impl_store};
 use crate::{Backend, StoreError, StoreOptions};
@@ -56,3 +57,4 @@ impl SqliteStore {
 impl_store!(SqliteStore, backend: Backend::Sqlite, migrator: MIGRATOR, claim_sql: *CLAIM_SQL);
 impl_identity_store!(SqliteStore);
 impl_billing_store!(SqliteStore);
+impl_generation_store!(SqliteStore);

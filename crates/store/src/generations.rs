@@ -1,0 +1,197 @@
+//! What the service engine needs from storage: the exact daily quota (one atomic reservation
+//! per request, released when the request fails) and the generations a user can page through,
+//! read and delete — only ever their own.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use konqer_domain::ServiceKey;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::Result;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Generation {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub service: ServiceKey,
+    pub input: Value,
+    pub output: Value,
+    pub metadata: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of a user's generations, newest first; `before` is the keyset cursor.
+#[derive(Debug, Clone)]
+pub struct GenerationFilter {
+    pub user_id: Uuid,
+    pub service: Option<ServiceKey>,
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait GenerationStore: Send + Sync + 'static {
+    /// Takes one unit of today's quota atomically: the count after it, or `None` when the
+    /// limit is reached (nothing changes then).
+    async fn reserve_quota(
+        &self,
+        user_id: Uuid,
+        service: ServiceKey,
+        day: NaiveDate,
+        limit: i32,
+    ) -> Result<Option<i32>>;
+    /// Gives back a unit taken by `reserve_quota` (the request failed).
+    async fn release_quota(&self, user_id: Uuid, service: ServiceKey, day: NaiveDate)
+        -> Result<()>;
+    async fn insert_generation(&self, generation: &Generation) -> Result<()>;
+    async fn list_generations(&self, filter: &GenerationFilter) -> Result<Vec<Generation>>;
+    /// The user's own generation; another user's id reads as absent.
+    async fn get_generation(&self, user_id: Uuid, id: Uuid) -> Result<Option<Generation>>;
+    async fn delete_generation(&self, user_id: Uuid, id: Uuid) -> Result<bool>;
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct GenerationRow {
+    id: Uuid,
+    user_id: Uuid,
+    service_key: crate::db_enum::Db<ServiceKey>,
+    input: sqlx::types::Json<Value>,
+    output: sqlx::types::Json<Value>,
+    metadata: sqlx::types::Json<Value>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<GenerationRow> for Generation {
+    fn from(r: GenerationRow) -> Self {
+        Generation {
+            id: r.id,
+            user_id: r.user_id,
+            service: r.service_key.0,
+            input: r.input.0,
+            output: r.output.0,
+            metadata: r.metadata.0,
+            created_at: r.created_at,
+        }
+    }
+}
+
+pub(crate) const GENERATION_COLUMNS: &str =
+    "id, user_id, service_key, input, output, metadata, created_at";
+
+macro_rules! impl_generation_store {
+    ($Store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::GenerationStore for $Store {
+            async fn reserve_quota(
+                &self,
+                user_id: uuid::Uuid,
+                service: konqer_domain::ServiceKey,
+                day: chrono::NaiveDate,
+                limit: i32,
+            ) -> $crate::Result<Option<i32>> {
+                if limit <= 0 {
+                    return Ok(None);
+                }
+                // One statement: the insert takes the first unit, the conditional update the
+                // next ones, and a full counter makes the update (and so the statement) a no-op.
+                Ok(sqlx::query_scalar(
+                    "INSERT INTO usage_counters (user_id, service_key, day, used) VALUES ($1, $2, $3, 1) \
+                     ON CONFLICT (user_id, service_key, day) DO UPDATE SET used = usage_counters.used + 1 \
+                     WHERE usage_counters.used < $4 RETURNING used",
+                )
+                .bind(user_id)
+                .bind($crate::db_enum::Db(service))
+                .bind(day)
+                .bind(limit)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn release_quota(
+                &self,
+                user_id: uuid::Uuid,
+                service: konqer_domain::ServiceKey,
+                day: chrono::NaiveDate,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "UPDATE usage_counters SET used = used - 1 \
+                     WHERE user_id = $1 AND service_key = $2 AND day = $3 AND used > 0",
+                )
+                .bind(user_id)
+                .bind($crate::db_enum::Db(service))
+                .bind(day)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_generation(&self, g: &$crate::Generation) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO generations (id, user_id, service_key, input, output, metadata, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(g.id)
+                .bind(g.user_id)
+                .bind($crate::db_enum::Db(g.service))
+                .bind(sqlx::types::Json(&g.input))
+                .bind(sqlx::types::Json(&g.output))
+                .bind(sqlx::types::Json(&g.metadata))
+                .bind(g.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn list_generations(
+                &self,
+                f: &$crate::GenerationFilter,
+            ) -> $crate::Result<Vec<$crate::Generation>> {
+                let sql = format!(
+                    "SELECT {} FROM generations WHERE user_id = $1 AND ($2 IS NULL OR service_key = $2) \
+                     AND ($3 IS NULL OR created_at < $3 OR (created_at = $3 AND id < $4)) \
+                     ORDER BY created_at DESC, id DESC LIMIT $5",
+                    $crate::generations::GENERATION_COLUMNS
+                );
+                let rows: Vec<$crate::generations::GenerationRow> = sqlx::query_as(&sql)
+                    .bind(f.user_id)
+                    .bind(f.service.map($crate::db_enum::Db))
+                    .bind(f.before.map(|(at, _)| at))
+                    .bind(f.before.map(|(_, id)| id))
+                    .bind(i64::from(f.limit.clamp(1, 100)))
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn get_generation(
+                &self,
+                user_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::Result<Option<$crate::Generation>> {
+                let sql = format!(
+                    "SELECT {} FROM generations WHERE id = $1 AND user_id = $2",
+                    $crate::generations::GENERATION_COLUMNS
+                );
+                let row: Option<$crate::generations::GenerationRow> = sqlx::query_as(&sql)
+                    .bind(id)
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn delete_generation(&self, user_id: uuid::Uuid, id: uuid::Uuid) -> $crate::Result<bool> {
+                let done = sqlx::query("DELETE FROM generations WHERE id = $1 AND user_id = $2")
+                    .bind(id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_generation_store;

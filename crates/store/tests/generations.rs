@@ -1,0 +1,196 @@
+//! The daily quota and generation history on both back ends: exact under concurrency,
+//! released on failure, and a user only ever sees their own generations.
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use konqer_domain::ServiceKey;
+use konqer_store::testing::TestDb;
+use konqer_store::{Generation, GenerationFilter, NewUser};
+use serde_json::json;
+use uuid::Uuid;
+
+konqer_store::both_backends!(
+    fifty_concurrent_reservations_with_a_limit_of_five_let_exactly_five_through,
+    released_units_can_be_reserved_again_and_days_are_separate,
+    generations_page_newest_first_and_stay_private,
+);
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+}
+
+async fn user(db: &TestDb, email: &str) -> Uuid {
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+    db.store
+        .create_user(&NewUser {
+            id: Uuid::new_v4(),
+            email: email.to_owned(),
+            name: String::new(),
+            email_verified: true,
+            now,
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+async fn fifty_concurrent_reservations_with_a_limit_of_five_let_exactly_five_through(db: TestDb) {
+    let ada = user(&db, "ada@example.com").await;
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let store = db.store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .reserve_quota(ada, ServiceKey::ColdDm, day(), 5)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut granted = Vec::new();
+    for task in tasks {
+        if let Some(used) = task.await.unwrap() {
+            granted.push(used);
+        }
+    }
+    granted.sort_unstable();
+    assert_eq!(granted, [1, 2, 3, 4, 5]);
+    assert_eq!(
+        db.store.usage_on(ada, day()).await.unwrap(),
+        [(ServiceKey::ColdDm, 5)]
+    );
+}
+
+async fn released_units_can_be_reserved_again_and_days_are_separate(db: TestDb) {
+    let ada = user(&db, "ada@example.com").await;
+    let s = &db.store;
+    assert_eq!(
+        s.reserve_quota(ada, ServiceKey::Objection, day(), 1)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        s.reserve_quota(ada, ServiceKey::Objection, day(), 1)
+            .await
+            .unwrap(),
+        None
+    );
+    s.release_quota(ada, ServiceKey::Objection, day())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.reserve_quota(ada, ServiceKey::Objection, day(), 1)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        s.reserve_quota(ada, ServiceKey::Objection, day() + Duration::days(1), 1)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        s.reserve_quota(ada, ServiceKey::Carousel, day(), 0)
+            .await
+            .unwrap(),
+        None
+    );
+    s.release_quota(ada, ServiceKey::Carousel, day())
+        .await
+        .unwrap();
+    assert!(s
+        .usage_on(ada, day())
+        .await
+        .unwrap()
+        .iter()
+        .all(|(_, n)| *n >= 0));
+}
+
+async fn generations_page_newest_first_and_stay_private(db: TestDb) {
+    let ada = user(&db, "ada@example.com").await;
+    let bob = user(&db, "bob@example.com").await;
+    let start = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let g = Generation {
+            id: Uuid::now_v7(),
+            user_id: ada,
+            service: if i % 2 == 0 {
+                ServiceKey::ColdDm
+            } else {
+                ServiceKey::Objection
+            },
+            input: json!({"i": i}),
+            output: json!({"n": i}),
+            metadata: json!({"provider": "offline"}),
+            created_at: start + Duration::minutes(i),
+        };
+        db.store.insert_generation(&g).await.unwrap();
+        ids.push(g.id);
+    }
+    let page = |before, service| GenerationFilter {
+        user_id: ada,
+        service,
+        before,
+        limit: 2,
+    };
+    let first = db.store.list_generations(&page(None, None)).await.unwrap();
+    assert_eq!(
+        first.iter().map(|g| g.id).collect::<Vec<_>>(),
+        [ids[4], ids[3]]
+    );
+    let cursor = first.last().map(|g| (g.created_at, g.id));
+    let second = db
+        .store
+        .list_generations(&page(cursor, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        second.iter().map(|g| g.id).collect::<Vec<_>>(),
+        [ids[2], ids[1]]
+    );
+    let cold = db
+        .store
+        .list_generations(&GenerationFilter {
+            limit: 10,
+            ..page(None, Some(ServiceKey::ColdDm))
+        })
+        .await
+        .unwrap();
+    assert_eq!(cold.len(), 3);
+    assert_eq!(cold[0].output, json!({"n": 4}));
+
+    assert!(
+        db.store
+            .get_generation(bob, ids[0])
+            .await
+            .unwrap()
+            .is_none(),
+        "another user's id reads as absent"
+    );
+    assert!(!db.store.delete_generation(bob, ids[0]).await.unwrap());
+    assert!(db
+        .store
+        .get_generation(ada, ids[0])
+        .await
+        .unwrap()
+        .is_some());
+    assert!(db.store.delete_generation(ada, ids[0]).await.unwrap());
+    assert!(db
+        .store
+        .get_generation(ada, ids[0])
+        .await
+        .unwrap()
+        .is_none());
+    let bobs = db
+        .store
+        .list_generations(&GenerationFilter {
+            user_id: bob,
+            service: None,
+            before: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert!(bobs.is_empty());
+}
