@@ -14,6 +14,16 @@ use serde::Serialize;
 use tokio::sync::watch;
 use utoipa::ToSchema;
 
+/// Input and output schemas of the services implemented in this build.
+static SCHEMAS: std::sync::LazyLock<
+    std::collections::HashMap<ServiceKey, (serde_json::Value, serde_json::Value)>,
+> = std::sync::LazyLock::new(|| {
+    konqer_services::registry()
+        .iter()
+        .map(|s| (s.key(), (s.input_schema(), s.output_schema())))
+        .collect()
+});
+
 /// One service as the public catalog shows it. Prices are integer euro cents.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ServiceEntry {
@@ -37,6 +47,13 @@ pub struct ServiceEntry {
     /// 00:00 UTC on launch date + offset.
     pub released_at: DateTime<Utc>,
     pub enabled: bool,
+    /// JSON Schema (2020-12) of the generate request body, with one valid example; null
+    /// while the service is not available yet.
+    #[schema(value_type = Option<Object>)]
+    pub input_schema: Option<serde_json::Value>,
+    /// JSON Schema (2020-12) of `output` in the generate answer; null while not available.
+    #[schema(value_type = Option<Object>)]
+    pub output_schema: Option<serde_json::Value>,
 }
 
 impl ServiceEntry {
@@ -52,6 +69,8 @@ impl ServiceEntry {
             release_offset_days: config.release_offset_days,
             released_at: release_at(launch, config.release_offset_days),
             enabled: config.enabled,
+            input_schema: SCHEMAS.get(&config.key).map(|(i, _)| i.clone()),
+            output_schema: SCHEMAS.get(&config.key).map(|(_, o)| o.clone()),
         }
     }
 }

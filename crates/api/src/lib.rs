@@ -68,6 +68,10 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     pub clock: Arc<dyn Clock>,
     pub identity: Arc<auth::Identity>,
+    /// The services this build implements.
+    pub services: Arc<Vec<Box<dyn konqer_services::Service>>>,
+    /// The text provider (offline by default).
+    pub generator: Arc<dyn konqer_services::text::Generator>,
     /// The gateway limit; `None` when disabled (`KONQER_RATE_LIMIT_PER_MINUTE=0`).
     pub limiter: Option<ratelimit::SharedLimiter>,
     pub settings: ApiSettings,
@@ -91,6 +95,15 @@ pub fn public_router(state: AppState) -> Router {
     let limited = Router::new()
         .route("/api/services", get(routes::services::list))
         .route("/api/services/{service}", get(routes::services::get))
+        .route(
+            "/api/services/{service}/generate",
+            post(routes::generate::generate),
+        )
+        .route("/api/user/generations", get(routes::generations::list))
+        .route(
+            "/api/user/generations/{id}",
+            get(routes::generations::get).delete(routes::generations::delete),
+        )
         .route("/api/openapi.json", get(openapi_json))
         .route(
             "/api/user/me",

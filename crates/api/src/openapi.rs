@@ -32,6 +32,10 @@ use utoipa::{Modify, OpenApi};
         crate::routes::me::patch,
         crate::routes::me::delete,
         crate::routes::webhooks::stripe,
+        crate::routes::generate::generate,
+        crate::routes::generations::list,
+        crate::routes::generations::get,
+        crate::routes::generations::delete,
         crate::routes::checkout::founding,
         crate::routes::checkout::single,
         crate::routes::checkout::bundle,
@@ -42,6 +46,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "operations", description = "Liveness and readiness"),
         (name = "catalog", description = "The services and their prices"),
+        (name = "services", description = "Running the services"),
         (name = "auth", description = "Sign-up, sign-in and tokens (the built-in issuer)"),
         (name = "account", description = "The signed-in user's own account"),
         (name = "billing", description = "Checkout, the billing portal and Stripe webhooks"),

@@ -53,6 +53,18 @@ pub enum ApiError {
     Invalid(Vec<FieldError>),
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
+    /// The user may not run this service now.
+    #[error("{detail}")]
+    ServiceLocked {
+        reason: konqer_domain::entitlement::Denied,
+        detail: String,
+    },
+    /// Today's quota for the service is used up.
+    #[error("daily limit reached")]
+    DailyLimitReached { limit: i32, retry_after_secs: u64 },
+    /// The text provider failed; the quota was not spent.
+    #[error("{0}")]
+    GenerationFailed(String),
     #[error("{0}")]
     Unavailable(String),
     /// A provider we depend on failed (502).
@@ -83,7 +95,11 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited { .. } | ApiError::DailyLimitReached { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::ServiceLocked { .. } => StatusCode::FORBIDDEN,
+            ApiError::GenerationFailed(_) => StatusCode::BAD_GATEWAY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -103,6 +119,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Invalid(_) => "invalid_input",
             ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::ServiceLocked { .. } => "service_locked",
+            ApiError::DailyLimitReached { .. } => "daily_limit_reached",
+            ApiError::GenerationFailed(_) => "generation_failed",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Upstream(_) => "upstream_error",
             ApiError::Internal(_) => "internal_error",
@@ -116,6 +135,7 @@ impl ApiError {
             ApiError::Invalid(errors) if errors.len() == 1 => format!("{}: {}", errors[0].field, errors[0].message),
             ApiError::Invalid(errors) => format!("{} fields are invalid; see `errors`.", errors.len()),
             ApiError::RateLimited { retry_after_secs } => format!("Too many requests; retry in {retry_after_secs} s."),
+            ApiError::DailyLimitReached { limit, .. } => format!("You have used all {limit} generations of this service for today; the limit resets at 00:00 UTC."),
             ApiError::Internal(_) => "Something went wrong on our side. It has been logged; quote the request id (`instance`) if you contact support.".to_owned(),
             other => other.to_string(),
         }
@@ -139,6 +159,12 @@ pub struct Problem {
     /// Field errors, for `invalid_input`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// Why a service is locked (`service_locked`): `not_purchased`, `scheduled`, …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When a `scheduled` service unlocks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unlocks_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Problem {
@@ -149,6 +175,8 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             code: code.to_owned(),
+            reason: None,
+            unlocks_at: None,
             instance: request_id::current(),
             errors: None,
         }
@@ -208,9 +236,18 @@ impl IntoResponse for ApiError {
         if let ApiError::Invalid(errors) = &self {
             problem.errors = Some(errors.clone());
         }
+        if let ApiError::ServiceLocked { reason, .. } = &self {
+            problem.reason = Some(reason.code().to_owned());
+            if let konqer_domain::entitlement::Denied::Scheduled { unlocks_at } = reason {
+                problem.unlocks_at = Some(*unlocks_at);
+            }
+        }
         let mut response = problem.into_response_with(status);
         match self {
-            ApiError::RateLimited { retry_after_secs } => {
+            ApiError::RateLimited { retry_after_secs }
+            | ApiError::DailyLimitReached {
+                retry_after_secs, ..
+            } => {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));

@@ -44,6 +44,8 @@ fn fixture() -> &'static Fixture {
                     .unwrap(),
                 ),
                 limiter: None,
+                services: Arc::new(konqer_services::registry()),
+                generator: Arc::new(konqer_services::text::Offline),
                 settings: ApiSettings::default(),
             }));
             (

@@ -275,7 +275,11 @@ mod tests {
         insta::assert_debug_snapshot!("single_welcome", single_welcome("", &services[1], url));
         insta::assert_debug_snapshot!(
             "unlocked",
-            unlocked("Ada", "VC Deck Heatmap", "https://konqer.app/services/vc-deck-heatmap/")
+            unlocked(
+                "Ada",
+                "VC Deck Heatmap",
+                "https://konqer.app/services/vc-deck-heatmap/"
+            )
         );
         insta::assert_debug_snapshot!(
             "cross_sell",

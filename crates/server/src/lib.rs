@@ -269,6 +269,9 @@ pub async fn launch(
             clock: clock.clone(),
             identity,
             limiter: limiter(config).await?,
+            services: Arc::new(konqer_services::registry()),
+            // OpenAI-compatible providers come with the engine's LLM client; offline until then.
+            generator: Arc::new(konqer_services::text::Offline),
             settings: api_settings(config, webhook_secrets(config)?),
         }));
         let public_addr = public.local_addr()?;

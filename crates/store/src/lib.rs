@@ -119,9 +119,7 @@ pub async fn connect(options: &StoreOptions) -> Result<Arc<dyn Store>> {
 /// Everything Konqer persists. Implementations must behave identically; the conformance
 /// suite is the definition of "identically".
 #[async_trait]
-pub trait Store:
-    IdentityStore + BillingStore + GenerationStore + Send + Sync + 'static
-{
+pub trait Store: IdentityStore + BillingStore + GenerationStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Applies pending migrations; safe to run concurrently from several replicas.
     async fn migrate(&self) -> Result<()>;

@@ -1,5 +1,7 @@
 pub mod auth;
 pub mod checkout;
+pub mod generate;
+pub mod generations;
 pub mod health;
 pub mod local_checkout;
 pub mod local_portal;

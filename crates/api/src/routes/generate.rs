@@ -1,0 +1,230 @@
+//! `POST /api/services/{service}/generate`: the one pipeline every service runs — validate
+//! the input (before anything else, so bad input is 422 even without access), check the
+//! entitlement, reserve one unit of today's quota, generate, store, record, answer. Any
+//! failure after the reservation gives the unit back and leaves nothing stored.
+
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::Json;
+use chrono::Duration;
+use konqer_domain::{entitlement, ServiceKey};
+use konqer_services::Service;
+use konqer_store::{Generation, NewEvent};
+use serde::Serialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::extract::parse_json;
+use crate::problem::{ApiError, FieldError};
+use crate::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Quota {
+    used_today: i32,
+    daily_limit: i32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Metadata {
+    /// `offline` or the text provider used.
+    provider: String,
+    model: String,
+    latency_ms: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GenerateResponse {
+    generation_id: Uuid,
+    #[schema(value_type = String)]
+    service: ServiceKey,
+    /// Validates against the service's `output_schema`.
+    #[schema(value_type = Object)]
+    output: Value,
+    metadata: Metadata,
+    quota: Quota,
+}
+
+fn service_key(raw: &str) -> Result<ServiceKey, ApiError> {
+    raw.parse::<ServiceKey>()
+        .ok()
+        .or_else(|| ServiceKey::from_slug(raw))
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "There is no service {:?}; see GET /api/services.",
+                raw.chars().take(64).collect::<String>()
+            ))
+        })
+}
+
+/// Runs a service. The body is the service's input object (see its `input_schema`).
+#[utoipa::path(post, path = "/api/services/{service}/generate", tag = "services", security(("bearer" = [])),
+    params(("service" = String, Path, description = "Service key or slug")),
+    request_body(content = Object, description = "The service's input object"),
+    responses(
+        (status = 200, description = "The result", body = GenerateResponse),
+        (status = 403, description = "service_locked, with `reason`", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown service", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid_input with field errors", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "daily_limit_reached, with Retry-After", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "generation_failed (quota not spent)", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn generate(
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+    AuthUser(caller): AuthUser,
+    body: Bytes,
+) -> Result<Json<GenerateResponse>, ApiError> {
+    let key = service_key(&service)?;
+    let implementation = state.services.iter().find(|s| s.key() == key);
+    let raw: Value = parse_json(&body)?;
+    let Some(implementation) = implementation else {
+        return Err(ApiError::Unavailable(format!(
+            "{key} is not available in this build yet."
+        )));
+    };
+    let input = implementation.validate(&raw).map_err(|errors| {
+        ApiError::Invalid(
+            errors
+                .into_iter()
+                .map(|e| FieldError::new(e.field, e.message))
+                .collect(),
+        )
+    })?;
+
+    let now = state.clock.now();
+    let catalog = state.catalog.snapshot();
+    let entry = catalog
+        .entries
+        .iter()
+        .find(|e| e.key == key)
+        .ok_or_else(|| ApiError::NotFound(format!("{key} is not in the catalog.")))?;
+    let subscriptions: Vec<entitlement::Subscription> = state
+        .store
+        .subscriptions_of(caller.user.id)
+        .await?
+        .iter()
+        .map(|r| entitlement::Subscription {
+            plan: r.plan,
+            service: r.service,
+            status: r.status,
+            current_period_end: r.current_period_end,
+        })
+        .collect();
+    let locked = state
+        .store
+        .admin_locks(caller.user.id)
+        .await?
+        .contains(&key);
+    let service_state = entitlement::ServiceState {
+        key,
+        enabled: entry.enabled,
+        released_at: entry.released_at,
+    };
+    let grace = Duration::days(entitlement::DEFAULT_GRACE_DAYS);
+    if let Err(reason) = entitlement::check(&service_state, &subscriptions, locked, now, grace) {
+        return Err(ApiError::ServiceLocked {
+            reason,
+            detail: locked_detail(reason, &entry.name),
+        });
+    }
+
+    let day = now.date_naive();
+    let limit = entry.rate_limit_daily;
+    let used = state
+        .store
+        .reserve_quota(caller.user.id, key, day, limit)
+        .await?
+        .ok_or_else(|| {
+            let midnight = (day + Duration::days(1))
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or(now);
+            ApiError::DailyLimitReached {
+                limit,
+                retry_after_secs: u64::try_from((midnight - now).num_seconds().max(1)).unwrap_or(1),
+            }
+        })?;
+    match produce_and_store(&state, implementation.as_ref(), caller.user.id, key, &input).await {
+        Ok((generation_id, output, metadata)) => Ok(Json(GenerateResponse {
+            generation_id,
+            service: key,
+            output,
+            metadata,
+            quota: Quota {
+                used_today: used,
+                daily_limit: limit,
+            },
+        })),
+        Err(err) => {
+            // Nothing was stored; the unit goes back.
+            if let Err(release) = state.store.release_quota(caller.user.id, key, day).await {
+                tracing::error!(error = %release, "could not release a quota unit after a failed generation");
+            }
+            Err(err)
+        }
+    }
+}
+
+async fn produce_and_store(
+    state: &AppState,
+    service: &dyn Service,
+    user_id: Uuid,
+    key: ServiceKey,
+    input: &Value,
+) -> Result<(Uuid, Value, Metadata), ApiError> {
+    let started = Instant::now();
+    let produced = service
+        .run(input, state.generator.as_ref())
+        .await
+        .map_err(|e| {
+            tracing::warn!(service = %key, error = %e, "generation failed");
+            ApiError::GenerationFailed(
+                "The text generator failed; your daily quota was not used. Try again in a moment."
+                    .to_owned(),
+            )
+        })?;
+    let metadata = Metadata {
+        provider: produced.provider.clone(),
+        model: produced.model.clone(),
+        latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
+    let generation = Generation {
+        id: Uuid::now_v7(),
+        user_id,
+        service: key,
+        input: input.clone(),
+        output: produced.output.clone(),
+        metadata: json!({"provider": metadata.provider, "model": metadata.model, "latency_ms": metadata.latency_ms}),
+        created_at: state.clock.now(),
+    };
+    state.store.insert_generation(&generation).await?;
+    let event = NewEvent {
+        id: Uuid::now_v7(),
+        kind: "generation.created".to_owned(),
+        user_id: Some(user_id),
+        actor_id: Some(user_id),
+        service: Some(key),
+        data: json!({"provider": metadata.provider}),
+        at: state.clock.now(),
+    };
+    if let Err(err) = state.store.record_event(&event).await {
+        tracing::warn!(error = %err, "could not record the generation event");
+    }
+    Ok((generation.id, produced.output, metadata))
+}
+
+fn locked_detail(reason: entitlement::Denied, name: &str) -> String {
+    use entitlement::Denied;
+    match reason {
+        Denied::NotPurchased => format!("{name} is not part of your plan; buy it alone, the bundle or the Founding Membership."),
+        Denied::Scheduled { unlocks_at } => format!("{name} unlocks for you on {}.", unlocks_at.format("%-d %B %Y at %H:%M UTC")),
+        Denied::LockedByAdmin => format!("{name} has been locked on your account; contact support."),
+        Denied::Disabled => format!("{name} is switched off for maintenance; try again later."),
+        Denied::PaymentPastDueGraceOver => "Your last payment failed and the grace period is over; update your payment method to continue.".to_owned(),
+        Denied::Canceled => "Your subscription has ended; renew it to continue.".to_owned(),
+    }
+}
