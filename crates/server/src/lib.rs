@@ -161,6 +161,21 @@ fn api_settings(config: &Config, stripe_webhook_secrets: Vec<String>) -> ApiSett
     }
 }
 
+/// The text provider: OpenAI-compatible when `OPENAI_API_KEY` is set, offline otherwise.
+fn generator(config: &Config) -> anyhow::Result<Arc<dyn konqer_services::text::Generator>> {
+    let Some(key) = &config.openai_api_key else {
+        return Ok(Arc::new(konqer_services::text::Offline));
+    };
+    let settings =
+        konqer_llm::ChatSettings::new(&config.llm_base_url, key.clone(), &config.llm_model);
+    let client = konqer_llm::ChatClient::new(settings)
+        .context("OPENAI_API_KEY: cannot build the HTTP client")?;
+    Ok(Arc::new(konqer_llm::OpenAiGenerator {
+        client,
+        provider: "openai".to_owned(),
+    }))
+}
+
 /// The gateway limit: shared through Redis when `REDIS_URL` is set, in process otherwise,
 /// none when `KONQER_RATE_LIMIT_PER_MINUTE` is 0.
 async fn limiter(config: &Config) -> anyhow::Result<Option<konqer_api::ratelimit::SharedLimiter>> {
@@ -270,8 +285,7 @@ pub async fn launch(
             identity,
             limiter: limiter(config).await?,
             services: Arc::new(konqer_services::registry()),
-            // OpenAI-compatible providers come with the engine's LLM client; offline until then.
-            generator: Arc::new(konqer_services::text::Offline),
+            generator: generator(config)?,
             settings: api_settings(config, webhook_secrets(config)?),
         }));
         let public_addr = public.local_addr()?;

@@ -17,7 +17,78 @@ konqer_store::both_backends!(
     a_member_runs_cold_dm_and_finds_it_in_history,
     fifty_concurrent_requests_with_a_limit_of_five_succeed_exactly_five_times,
     history_is_private_and_paged,
+    an_openai_compatible_provider_writes_and_a_failure_spends_no_quota,
 );
+
+async fn an_openai_compatible_provider_writes_and_a_failure_spends_no_quota(db: TestDb) {
+    let llm = konqer_testkit::StandInLlm::start("sk-test").await;
+    let message = "Hi Maya, your Head of Sales work at Northwind caught my eye. ".repeat(8)
+        + "Would it be worth a short call next week?";
+    llm.reply_with(&[&message]);
+    let today = Utc::now().date_naive().to_string();
+    let base = llm.base_url();
+    let app = TestApp::start(
+        db,
+        &[
+            ("KONQER_LAUNCH_DATE", today.as_str()),
+            ("KONQER_RATE_LIMIT_PER_MINUTE", "0"),
+            ("OPENAI_API_KEY", "sk-test"),
+            ("KONQER_LLM_BASE_URL", base.as_str()),
+        ],
+    )
+    .await;
+    let (token, user) = signed_up(&app, "ada@example.com").await;
+    found(&app, user).await;
+    let result: Value = generate(&app, &token, "cold-dm", &input())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(result["metadata"]["provider"], "openai");
+    assert_eq!(result["metadata"]["model"], "gpt-4o");
+    assert_eq!(result["output"]["message"], message.as_str());
+    // The score is the rubric's, whatever the model thinks of its own message.
+    assert!(
+        result["output"]["score_breakdown"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 6
+    );
+    assert_eq!(result["quota"]["used_today"], 1);
+
+    llm.traffic()
+        .fail_next(konqer_testkit::openai::PATH, 500, 3);
+    let failed = generate(&app, &token, "cold-dm", &input()).await;
+    assert_problem(failed, 502, "generation_failed").await;
+    assert_eq!(
+        llm.traffic().hits(konqer_testkit::openai::PATH),
+        4,
+        "one success, then three attempts"
+    );
+    let usage = app
+        .db
+        .store
+        .usage_on(user, Utc::now().date_naive())
+        .await
+        .unwrap();
+    assert_eq!(
+        usage,
+        [(ServiceKey::ColdDm, 1)],
+        "the failed generation gave its unit back"
+    );
+    let page: Value = app
+        .get_as(&token, "/api/user/generations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        1,
+        "nothing stored for the failure"
+    );
+}
 
 fn input() -> Value {
     json!({"prospect_name": "Maya Chen", "company": "Northwind", "role": "Head of Sales",

@@ -6,10 +6,12 @@ pub mod browser;
 pub mod issuer;
 pub mod keys;
 pub mod oauth;
+pub mod openai;
 mod server;
 
 pub use browser::{authorize as browser_authorize, BrowserError, Callback};
 pub use issuer::StandInIssuer;
 pub use keys::TestKey;
+pub use openai::StandInLlm;
 pub use oauth::{ProviderPaths, StandInOAuth, StandInProvider, StandInUser};
 pub use server::Traffic;

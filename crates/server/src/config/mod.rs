@@ -84,6 +84,9 @@ pub struct Config {
     pub oauth: BTreeMap<&'static str, OAuthClientConfig>,
     pub redis_url: Option<Secret<String>>,
     pub openai_api_key: Option<Secret<String>>,
+    /// An OpenAI-compatible Chat Completions endpoint (OpenAI, vLLM, Ollama).
+    pub llm_base_url: String,
+    pub llm_model: String,
     pub stripe_secret_key: Option<Secret<String>>,
     pub stripe_webhook_secret: Option<Secret<String>>,
     pub apollo_api_key: Option<Secret<String>>,
@@ -243,6 +246,9 @@ impl Config {
             oauth,
             redis_url,
             openai_api_key: raw.secret("OPENAI_API_KEY"),
+            llm_base_url: http_url(raw, "KONQER_LLM_BASE_URL")?
+                .ok_or_else(|| ConfigError::new("KONQER_LLM_BASE_URL", "is required"))?,
+            llm_model: raw.value("KONQER_LLM_MODEL", "a model name")?,
             stripe_secret_key: raw.secret("STRIPE_SECRET_KEY"),
             stripe_webhook_secret: raw.secret("STRIPE_WEBHOOK_SECRET"),
             apollo_api_key: raw.secret("APOLLO_API_KEY"),

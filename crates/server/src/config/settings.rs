@@ -84,6 +84,8 @@ pub(super) const SETTINGS: &[Setting] = &[
     unset("KONQER_OAUTH_LINKEDIN_BASE_URL", "(www.linkedin.com)"),
     secret("REDIS_URL", "(none: rate limits are kept in process)"),
     secret("OPENAI_API_KEY", "(none: the offline provider)"),
+    plain("KONQER_LLM_BASE_URL", "https://api.openai.com/v1"),
+    plain("KONQER_LLM_MODEL", "gpt-4o"),
     secret("STRIPE_SECRET_KEY", "(none: the local checkout)"),
     secret("STRIPE_WEBHOOK_SECRET", "(generated in the data directory)"),
     secret("APOLLO_API_KEY", "(none: no enrichment)"),
