@@ -1,7 +1,7 @@
 //! Prometheus metrics, served on the admin listener. HTTP series are labelled by the route
 //! *template* (`/api/services/{service}`), never the raw path, so cardinality stays bounded.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::MatchedPath;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
@@ -151,6 +151,42 @@ impl Metrics {
             .inc();
     }
 
+    /// Records one request of a layered endpoint: through the handles `series` resolved
+    /// earlier when they cover these labels, through the families otherwise (resolving the
+    /// endpoint's handles on its first request). Same series either way.
+    pub fn observe_endpoint(
+        &self,
+        series: &EndpointSeries,
+        method: &'static str,
+        route: RouteRef<'_>,
+        status: u16,
+        seconds: f64,
+    ) {
+        let route = match route {
+            RouteRef::Label(route) => route,
+            RouteRef::Covered => {
+                // `covers` said yes, so the handles exist.
+                if let Some(resolved) = series.route.get() {
+                    resolved.record(self, status, seconds);
+                }
+                return;
+            }
+        };
+        self.observe_request(method, route.clone(), status, seconds);
+        series.route.get_or_init(|| {
+            let labels = RouteLabels {
+                method,
+                route: route.clone(),
+            };
+            ResolvedRoute {
+                method,
+                route: route.clone(),
+                duration: self.http_duration.get_or_create(&labels).clone(),
+                by_status: Default::default(),
+            }
+        });
+    }
+
     /// The OpenMetrics text exposition.
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(8 * 1024);
@@ -158,6 +194,65 @@ impl Metrics {
             .expect("writing to a String cannot fail");
         out
     }
+}
+
+/// The metric handles of one layered endpoint (one route of the router, or its fallback).
+/// An endpoint answers one route template, nearly always for one method, so after its first
+/// request the series are resolved once and kept here: recording is then an atomic add and a
+/// histogram observation instead of two hashed, locked family look-ups. The families still
+/// own the series; these are clones of their handles.
+#[derive(Default)]
+pub struct EndpointSeries {
+    route: OnceLock<ResolvedRoute>,
+}
+
+struct ResolvedRoute {
+    method: &'static str,
+    route: Route,
+    duration: Histogram,
+    /// Counters of the first few statuses seen; others go through the family.
+    by_status: [OnceLock<(u16, Counter)>; 4],
+}
+
+impl ResolvedRoute {
+    fn record(&self, metrics: &Metrics, status: u16, seconds: f64) {
+        self.duration.observe(seconds);
+        let labels = || HttpLabels {
+            method: self.method,
+            route: self.route.clone(),
+            status,
+        };
+        for slot in &self.by_status {
+            let (code, counter) = slot.get_or_init(|| {
+                (
+                    status,
+                    metrics.http_requests.get_or_create(&labels()).clone(),
+                )
+            });
+            if *code == status {
+                counter.inc();
+                return;
+            }
+        }
+        metrics.http_requests.get_or_create(&labels()).inc();
+    }
+}
+
+impl EndpointSeries {
+    /// Whether the resolved handles are for this method and route template, so the request
+    /// can be recorded with [`RouteRef::Covered`] without keeping its route label.
+    pub fn covers(&self, method: &str, route: &str) -> bool {
+        self.route
+            .get()
+            .is_some_and(|r| r.method == method && r.route.as_str() == route)
+    }
+}
+
+/// The route of a request being recorded: covered by the endpoint's resolved handles, or
+/// the label itself.
+pub enum RouteRef<'a> {
+    Covered,
+    Label(&'a Route),
 }
 
 /// Bounded method label: unknown methods share one series.
@@ -195,5 +290,46 @@ mod tests {
             text.contains("konqer_http_request_duration_seconds_bucket"),
             "{text}"
         );
+    }
+
+    /// Records the same requests through an endpoint's resolved handles as through the
+    /// families, including statuses beyond the cached few and a second method.
+    #[test]
+    fn endpoint_series_record_the_same_series_as_the_families() {
+        let requests: Vec<(&'static str, u16)> = [200, 200, 404, 500, 200, 201, 409, 422, 200]
+            .into_iter()
+            .map(|status| ("GET", status))
+            .chain([("POST", 201), ("POST", 201)])
+            .collect();
+        let direct = Metrics::new();
+        let cached = Metrics::new();
+        let series = EndpointSeries::default();
+        for &(method, status) in &requests {
+            direct.observe_request(method, Route::Unmatched, status, 0.001);
+            let route = Route::Unmatched;
+            let route = if series.covers(method, route.as_str()) {
+                RouteRef::Covered
+            } else {
+                RouteRef::Label(&route)
+            };
+            cached.observe_endpoint(&series, method, route, status, 0.001);
+        }
+        assert!(series.covers("GET", "unmatched"));
+        assert!(!series.covers("POST", "unmatched"));
+        let lines = |m: &Metrics| {
+            let mut lines: Vec<String> = m
+                .render()
+                .lines()
+                .filter(|l| l.starts_with("konqer_http") && !l.contains("_sum"))
+                .map(str::to_owned)
+                .collect();
+            lines.sort();
+            lines
+        };
+        assert_eq!(lines(&cached), lines(&direct));
+        assert!(lines(&cached).contains(
+            &r#"konqer_http_requests_total{method="GET",route="unmatched",status="200"} 4"#
+                .to_owned()
+        ));
     }
 }
