@@ -138,7 +138,11 @@ impl ChatClient {
     }
 
     /// One answer, retried as the settings allow.
-    pub async fn complete(&self, prompt: &Prompt, schema: Option<&Value>) -> Result<Completion, LlmError> {
+    pub async fn complete(
+        &self,
+        prompt: &Prompt,
+        schema: Option<&Value>,
+    ) -> Result<Completion, LlmError> {
         self.run(prompt, schema, None::<&mut fn(&str)>).await
     }
 

@@ -12,6 +12,6 @@ mod server;
 pub use browser::{authorize as browser_authorize, BrowserError, Callback};
 pub use issuer::StandInIssuer;
 pub use keys::TestKey;
-pub use openai::StandInLlm;
 pub use oauth::{ProviderPaths, StandInOAuth, StandInProvider, StandInUser};
+pub use openai::StandInLlm;
 pub use server::Traffic;
