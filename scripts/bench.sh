@@ -75,6 +75,7 @@ for backend in sqlite postgres; do
   if [ "$backend" = sqlite ]; then url="sqlite://$work/$backend/konqer.db"; else url=$KONQER_TEST_PG_URL; fi
   KONQER_LISTEN="127.0.0.1:$port" KONQER_ADMIN_LISTEN="127.0.0.1:$admin" KONQER_DATA_DIR="$work/$backend" \
     KONQER_RATE_LIMIT_PER_MINUTE=0 KONQER_LOG_FORMAT=json KONQER_LOG=warn DATABASE_URL="$url" \
+    KONQER_PUBLIC_URL="http://127.0.0.1:$port" KONQER_CATALOG_REFRESH_SECS=1 \
     target/release/konqer serve >"$work/$backend.log" 2>&1 &
   pid=$!
   pids+=("$pid")
@@ -105,6 +106,24 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"email":"bench@example.com","password":"correct horse battery staple"}'
 LUA
   c=4 run "$backend  POST /auth/login (c=4)" "http://127.0.0.1:$port/auth/login" -s "$work/login.lua"
+  # The generate pipeline on the offline provider, after a founding purchase through the
+  # local checkout. The daily limit is raised so the run measures the pipeline, not the quota.
+  checkout=$(curl -fs -X POST "http://127.0.0.1:$port/api/checkout/founding" -H "Authorization: Bearer $token" \
+    | sed 's/.*"checkout_url":"\([^"]*\)".*/\1/')
+  curl -fs -o /dev/null -X POST "$checkout" -d card=4242424242424242
+  if [ "$backend" = sqlite ]; then
+    python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE service_configs SET rate_limit_daily=100000000 WHERE key='cold-dm'\"); c.commit()" "$work/$backend/konqer.db"
+  else
+    psql -q "$url" -c "UPDATE service_configs SET rate_limit_daily = 100000000 WHERE key = 'cold-dm'"
+  fi
+  sleep 2
+  cat >"$work/generate.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.body = '{"prospect_name":"Maya Chen","company":"Northwind","role":"Head of Sales","offer":"We write the first message to every prospect in your CRM."}'
+LUA
+  c=32 run "$backend  POST cold-dm/generate (c=32)" "http://127.0.0.1:$port/api/services/cold-dm/generate" -s "$work/generate.lua"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
 
