@@ -349,6 +349,18 @@ impl Generator for OpenAiGenerator {
         false
     }
 
+    async fn stream(
+        &self,
+        prompt: &Prompt,
+        on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
+    ) -> Result<String, GenerateError> {
+        self.client
+            .stream(prompt, None, |d| on_delta(d))
+            .await
+            .map(|c| c.content)
+            .map_err(|e| GenerateError::Provider(e.to_string()))
+    }
+
     async fn complete(&self, prompt: &Prompt) -> Result<String, GenerateError> {
         self.client
             .complete(prompt, None)

@@ -18,7 +18,76 @@ konqer_store::both_backends!(
     fifty_concurrent_requests_with_a_limit_of_five_succeed_exactly_five_times,
     history_is_private_and_paged,
     an_openai_compatible_provider_writes_and_a_failure_spends_no_quota,
+    server_sent_events_stream_deltas_then_the_same_result,
 );
+
+/// Parses a `text/event-stream` body into (event, data) pairs.
+fn events(body: &str) -> Vec<(String, Value)> {
+    body.split("\n\n")
+        .filter(|block| !block.trim().is_empty())
+        .map(|block| {
+            let mut event = String::new();
+            let mut data = Value::Null;
+            for line in block.lines() {
+                if let Some(name) = line.strip_prefix("event: ") {
+                    event = name.to_owned();
+                } else if let Some(json) = line.strip_prefix("data: ") {
+                    data = serde_json::from_str(json).unwrap();
+                }
+            }
+            (event, data)
+        })
+        .collect()
+}
+
+async fn server_sent_events_stream_deltas_then_the_same_result(db: TestDb) {
+    let app = start(db, Utc::now().date_naive()).await;
+    let (token, user) = signed_up(&app, "ada@example.com").await;
+    let sse = |token: String| {
+        let request = app
+            .client
+            .post(app.url("/api/services/cold-dm/generate"))
+            .bearer_auth(token)
+            .header("accept", "text/event-stream")
+            .json(&input());
+        async move { request.send().await.unwrap() }
+    };
+    // Errors found before streaming starts are ordinary problems.
+    assert_problem(sse(token.clone()).await, 403, "service_locked").await;
+    found(&app, user).await;
+    let response = sse(token.clone()).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let events = events(&response.text().await.unwrap());
+    let (last, deltas) = events.split_last().unwrap();
+    assert_eq!(last.0, "result");
+    assert!(
+        deltas.len() > 1 && deltas.iter().all(|(e, _)| e == "delta"),
+        "{deltas:?}"
+    );
+    let streamed: String = deltas
+        .iter()
+        .map(|(_, d)| d["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(streamed, last.1["output"]["message"].as_str().unwrap());
+    assert_eq!(last.1["quota"]["used_today"], 1);
+    // The result is exactly what the plain request answers (offline output is deterministic).
+    let plain: Value = generate(&app, &token, "cold-dm", &input())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plain["output"], last.1["output"]);
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&plain), keys(&last.1));
+    let history: Value = app
+        .get_as(&token, "/api/user/generations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history["items"].as_array().unwrap().len(), 2);
+}
 
 async fn an_openai_compatible_provider_writes_and_a_failure_spends_no_quota(db: TestDb) {
     let llm = konqer_testkit::StandInLlm::start("sk-test").await;
@@ -57,14 +126,39 @@ async fn an_openai_compatible_provider_writes_and_a_failure_spends_no_quota(db: 
     );
     assert_eq!(result["quota"]["used_today"], 1);
 
+    // Streamed: the model's own deltas reach the client.
+    let streamed = app
+        .client
+        .post(app.url("/api/services/cold-dm/generate"))
+        .bearer_auth(&token)
+        .header("accept", "text/event-stream")
+        .json(&input())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let events = events(&streamed);
+    let deltas: String = events
+        .iter()
+        .filter(|(e, _)| e == "delta")
+        .map(|(_, d)| d["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(deltas, message);
+    assert_eq!(
+        events.last().unwrap().1["output"]["message"],
+        message.as_str()
+    );
+    assert_eq!(llm.requests().last().unwrap()["stream"], true);
     llm.traffic()
         .fail_next(konqer_testkit::openai::PATH, 500, 3);
     let failed = generate(&app, &token, "cold-dm", &input()).await;
     assert_problem(failed, 502, "generation_failed").await;
     assert_eq!(
         llm.traffic().hits(konqer_testkit::openai::PATH),
-        4,
-        "one success, then three attempts"
+        5,
+        "two successes, then three attempts"
     );
     let usage = app
         .db
@@ -74,8 +168,8 @@ async fn an_openai_compatible_provider_writes_and_a_failure_spends_no_quota(db: 
         .unwrap();
     assert_eq!(
         usage,
-        [(ServiceKey::ColdDm, 1)],
-        "the failed generation gave its unit back"
+        [(ServiceKey::ColdDm, 2)],
+        "the two successes count; the failed generation gave its unit back"
     );
     let page: Value = app
         .get_as(&token, "/api/user/generations")
@@ -85,7 +179,7 @@ async fn an_openai_compatible_provider_writes_and_a_failure_spends_no_quota(db: 
         .unwrap();
     assert_eq!(
         page["items"].as_array().unwrap().len(),
-        1,
+        2,
         "nothing stored for the failure"
     );
 }

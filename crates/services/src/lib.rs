@@ -52,17 +52,27 @@ pub trait Service: Send + Sync + 'static {
     fn output_schema(&self) -> Value;
     /// Checks the input; the returned value is the normalised input that is stored.
     fn validate(&self, input: &Value) -> Result<Value, Vec<InputError>>;
-    /// Produces the output for a validated input.
+    /// Produces the output for a validated input, passing the main text to `on_delta` as it
+    /// is written (for server-sent events; callers that do not stream pass a no-op).
     async fn run(
         &self,
         input: &Value,
         generator: &dyn text::Generator,
+        on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
     ) -> Result<Produced, RunError>;
 }
 
 /// The services implemented so far, by key.
 pub fn registry() -> Vec<Box<dyn Service>> {
     vec![Box::new(cold_dm::ColdDm)]
+}
+
+/// Hands finished text to `on_delta` a few words at a time, as a provider would stream it.
+pub fn emit_in_chunks(text: &str, on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send)) {
+    let pieces: Vec<&str> = text.split_inclusive(' ').collect();
+    for chunk in pieces.chunks(6) {
+        on_delta(&chunk.concat());
+    }
 }
 
 /// Parses an input object strictly, reporting the path of a bad field.

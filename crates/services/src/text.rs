@@ -25,6 +25,18 @@ pub trait Generator: Send + Sync + 'static {
     /// True for the offline provider: services render their own deterministic draft.
     fn is_offline(&self) -> bool;
     async fn complete(&self, prompt: &Prompt) -> Result<String, GenerateError>;
+
+    /// Like `complete`, passing text to `on_delta` as it arrives. Providers that cannot
+    /// stream hand over the whole answer at once.
+    async fn stream(
+        &self,
+        prompt: &Prompt,
+        on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
+    ) -> Result<String, GenerateError> {
+        let text = self.complete(prompt).await?;
+        on_delta(&text);
+        Ok(text)
+    }
 }
 
 /// No model at all: services use their template drafts.

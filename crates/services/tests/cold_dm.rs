@@ -17,7 +17,7 @@ fn run(input: &Value) -> Value {
         .unwrap();
     let valid = ColdDm.validate(input).expect("valid input");
     runtime
-        .block_on(ColdDm.run(&valid, &Offline))
+        .block_on(ColdDm.run(&valid, &Offline, &mut |_| {}))
         .unwrap()
         .output
 }

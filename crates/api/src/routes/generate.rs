@@ -5,10 +5,17 @@
 
 use std::time::Instant;
 
-use axum::body::Bytes;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Duration;
+use chrono::NaiveDate;
 use konqer_domain::{entitlement, ServiceKey};
 use konqer_services::Service;
 use konqer_store::{Generation, NewEvent};
@@ -19,7 +26,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::extract::parse_json;
-use crate::problem::{ApiError, FieldError};
+use crate::problem::{ApiError, FieldError, Problem};
 use crate::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -76,10 +83,12 @@ pub async fn generate(
     State(state): State<AppState>,
     Path(service): Path<String>,
     AuthUser(caller): AuthUser,
+    headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<GenerateResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let key = service_key(&service)?;
-    let implementation = state.services.iter().find(|s| s.key() == key);
+    let index = state.services.iter().position(|s| s.key() == key);
+    let implementation = index.map(|i| &state.services[i]);
     let raw: Value = parse_json(&body)?;
     let Some(implementation) = implementation else {
         return Err(ApiError::Unavailable(format!(
@@ -148,17 +157,40 @@ pub async fn generate(
                 retry_after_secs: u64::try_from((midnight - now).num_seconds().max(1)).unwrap_or(1),
             }
         })?;
-    match produce_and_store(&state, implementation.as_ref(), caller.user.id, key, &input).await {
+    let quota = Quota {
+        used_today: used,
+        daily_limit: limit,
+    };
+    if wants_event_stream(&headers) {
+        let index = index.unwrap_or_default();
+        return Ok(stream(
+            state.clone(),
+            index,
+            caller.user.id,
+            key,
+            input,
+            quota,
+            day,
+        ));
+    }
+    let outcome = produce_and_store(
+        &state,
+        implementation.as_ref(),
+        caller.user.id,
+        key,
+        &input,
+        &mut |_| {},
+    )
+    .await;
+    match outcome {
         Ok((generation_id, output, metadata)) => Ok(Json(GenerateResponse {
             generation_id,
             service: key,
             output,
             metadata,
-            quota: Quota {
-                used_today: used,
-                daily_limit: limit,
-            },
-        })),
+            quota,
+        })
+        .into_response()),
         Err(err) => {
             // Nothing was stored; the unit goes back.
             if let Err(release) = state.store.release_quota(caller.user.id, key, day).await {
@@ -175,10 +207,11 @@ async fn produce_and_store(
     user_id: Uuid,
     key: ServiceKey,
     input: &Value,
+    on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
 ) -> Result<(Uuid, Value, Metadata), ApiError> {
     let started = Instant::now();
     let produced = service
-        .run(input, state.generator.as_ref())
+        .run(input, state.generator.as_ref(), on_delta)
         .await
         .map_err(|e| {
             tracing::warn!(service = %key, error = %e, "generation failed");
@@ -227,4 +260,125 @@ fn locked_detail(reason: entitlement::Denied, name: &str) -> String {
         Denied::PaymentPastDueGraceOver => "Your last payment failed and the grace period is over; update your payment method to continue.".to_owned(),
         Denied::Canceled => "Your subscription has ended; renew it to continue.".to_owned(),
     }
+}
+
+fn wants_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/event-stream"))
+}
+
+fn sse(event: &str, data: &impl Serialize) -> Bytes {
+    let data = serde_json::to_string(data).unwrap_or_else(|_| "{}".to_owned());
+    Bytes::from(format!("event: {event}\ndata: {data}\n\n"))
+}
+
+/// If the client goes away before the generation finished, stop it and give the quota unit
+/// back: an unfinished generation is not charged.
+struct Unfinished {
+    done: Arc<AtomicBool>,
+    task: tokio::task::AbortHandle,
+    state: AppState,
+    user_id: Uuid,
+    key: ServiceKey,
+    day: NaiveDate,
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if self.done.load(Ordering::SeqCst) {
+            return;
+        }
+        self.task.abort();
+        let (state, user_id, key, day) = (self.state.clone(), self.user_id, self.key, self.day);
+        tokio::spawn(async move {
+            if let Err(err) = state.store.release_quota(user_id, key, day).await {
+                tracing::error!(error = %err, "could not release the quota of an abandoned generation");
+            }
+            tracing::info!(service = %key, "client left before the generation finished; not charged");
+        });
+    }
+}
+
+/// The same pipeline as server-sent events: `delta` events as text is written, then one
+/// `result` with exactly the JSON of the non-streaming answer, or one `error` problem.
+fn stream(
+    state: AppState,
+    index: usize,
+    user_id: Uuid,
+    key: ServiceKey,
+    input: Value,
+    quota: Quota,
+    day: NaiveDate,
+) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+    let done = Arc::new(AtomicBool::new(false));
+    let task_done = done.clone();
+    let task_state = state.clone();
+    let task = tokio::spawn(async move {
+        let state = task_state;
+        let service = &state.services[index];
+        let deltas = tx.clone();
+        let mut on_delta = move |text: &str| {
+            let _ = deltas.send(sse("delta", &json!({"text": text})));
+        };
+        let outcome = produce_and_store(
+            &state,
+            service.as_ref(),
+            user_id,
+            key,
+            &input,
+            &mut on_delta,
+        )
+        .await;
+        let event = match outcome {
+            Ok((generation_id, output, metadata)) => {
+                task_done.store(true, Ordering::SeqCst);
+                sse(
+                    "result",
+                    &GenerateResponse {
+                        generation_id,
+                        service: key,
+                        output,
+                        metadata,
+                        quota,
+                    },
+                )
+            }
+            Err(err) => {
+                if let Err(release) = state.store.release_quota(user_id, key, day).await {
+                    tracing::error!(error = %release, "could not release a quota unit after a failed generation");
+                }
+                task_done.store(true, Ordering::SeqCst);
+                sse(
+                    "error",
+                    &Problem::new(err.status(), err.code(), err.to_string()),
+                )
+            }
+        };
+        let _ = tx.send(event);
+    });
+    let guard = Unfinished {
+        done,
+        task: task.abort_handle(),
+        state,
+        user_id,
+        key,
+        day,
+    };
+    let body = futures_util::stream::unfold((rx, guard), |(mut rx, guard)| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<_, Infallible>(chunk), (rx, guard)))
+    });
+    let mut response = Response::new(Body::from_stream(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
 }

@@ -170,15 +170,22 @@ impl Service for ColdDm {
         serde_json::to_value(clean).map_err(|e| vec![InputError::new("body", e.to_string())])
     }
 
-    async fn run(&self, input: &Value, generator: &dyn Generator) -> Result<Produced, RunError> {
+    async fn run(
+        &self,
+        input: &Value,
+        generator: &dyn Generator,
+        on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
+    ) -> Result<Produced, RunError> {
         let input = self
             .checked(input)
             .map_err(|_| RunError::Generation("input changed after validation".to_owned()))?;
         let message = if generator.is_offline() {
-            offline::draft(&input)
+            let draft = offline::draft(&input);
+            crate::emit_in_chunks(&draft, on_delta);
+            draft
         } else {
             let text = generator
-                .complete(&Self::prompt(&input))
+                .stream(&Self::prompt(&input), on_delta)
                 .await
                 .map_err(|e| RunError::Generation(e.to_string()))?;
             let text = text.trim().to_owned();
