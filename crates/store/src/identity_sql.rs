@@ -20,6 +20,23 @@ pub(crate) const INSERT_REFRESH_SQL: &str =
     "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, issued_at, expires_at) \
      VALUES ($1, $2, $3, $4, $5, $6)";
 
+/// Inserts a `NewUser` on `$executor` and yields the stored row: the one statement every way
+/// of creating a user (plain, with a password, with an external identity) shares.
+macro_rules! insert_user {
+    ($executor:expr, $user:expr) => {{
+        let user: &$crate::NewUser = $user;
+        let row: $crate::shared::UserRow = sqlx::query_as(&$crate::identity_sql::insert_user_sql())
+            .bind(user.id)
+            .bind(&user.email)
+            .bind(&user.name)
+            .bind(user.email_verified)
+            .bind(user.now)
+            .fetch_one($executor)
+            .await?;
+        row
+    }};
+}
+
 macro_rules! impl_identity_store {
     ($Store:ty) => {
         #[async_trait::async_trait]
@@ -30,15 +47,7 @@ macro_rules! impl_identity_store {
                 hash: &str,
             ) -> $crate::Result<$crate::User> {
                 let mut tx = self.pool.begin().await?;
-                let row: $crate::shared::UserRow =
-                    sqlx::query_as(&$crate::identity_sql::insert_user_sql())
-                        .bind(user.id)
-                        .bind(&user.email)
-                        .bind(&user.name)
-                        .bind(user.email_verified)
-                        .bind(user.now)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                let row = $crate::identity_sql::insert_user!(&mut *tx, user);
                 sqlx::query(
                     "INSERT INTO password_credentials (user_id, hash, updated_at) VALUES ($1, $2, $3)",
                 )
@@ -360,15 +369,7 @@ macro_rules! impl_identity_store {
                 subject: &str,
             ) -> $crate::Result<$crate::User> {
                 let mut tx = self.pool.begin().await?;
-                let row: $crate::shared::UserRow =
-                    sqlx::query_as(&$crate::identity_sql::insert_user_sql())
-                        .bind(user.id)
-                        .bind(&user.email)
-                        .bind(&user.name)
-                        .bind(user.email_verified)
-                        .bind(user.now)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                let row = $crate::identity_sql::insert_user!(&mut *tx, user);
                 sqlx::query(
                     "INSERT INTO oauth_identities (provider, provider_user_id, user_id, created_at) \
                      VALUES ($1, $2, $3, $4)",
@@ -442,3 +443,4 @@ macro_rules! impl_identity_store {
 }
 
 pub(crate) use impl_identity_store;
+pub(crate) use insert_user;

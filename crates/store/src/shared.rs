@@ -248,19 +248,7 @@ macro_rules! impl_store {
             }
 
             async fn create_user(&self, user: &$crate::NewUser) -> $crate::Result<$crate::User> {
-                let sql = format!(
-                    "INSERT INTO users (id, email, name, email_verified, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING {}",
-                    $crate::shared::USER_COLUMNS
-                );
-                let row: $crate::shared::UserRow = sqlx::query_as(&sql)
-                    .bind(user.id)
-                    .bind(&user.email)
-                    .bind(&user.name)
-                    .bind(user.email_verified)
-                    .bind(user.now)
-                    .fetch_one(&self.pool)
-                    .await?;
+                let row = $crate::identity_sql::insert_user!(&self.pool, user);
                 Ok(row.into())
             }
 
