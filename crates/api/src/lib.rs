@@ -174,6 +174,7 @@ pub fn admin_router(state: AppState) -> Router {
     let admin = Router::new()
         .route("/health", get(routes::health::health))
         .route("/metrics", get(routes::metrics::scrape))
+        .route("/admin/metrics/mrr", get(routes::admin::mrr))
         .fallback(not_found);
     let metrics = state.metrics.clone();
     middleware::layered(admin, &state.settings.http, metrics).with_state(state)

@@ -141,8 +141,19 @@ pub struct UnlockCandidate {
     pub subscribed_at: DateTime<Utc>,
 }
 
+/// One plan's share of monthly recurring revenue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PlanRevenue {
+    pub plan: Plan,
+    pub subscriptions: i64,
+    pub mrr_cents: i64,
+}
+
 #[async_trait]
 pub trait BillingStore: Send + Sync + 'static {
+    /// MRR by plan at `at`: every subscription that had begun and was active, trialing or
+    /// past due then, each normalised to a month (annual ÷ 12). Computed in SQL.
+    async fn mrr_at(&self, at: DateTime<Utc>) -> Result<Vec<PlanRevenue>>;
     /// Members with a live subscription covering `service` and no `service_access` row.
     async fn unlock_candidates(
         &self,

@@ -19,6 +19,22 @@ fn rank(column: &str) -> String {
     STATUS_RANK_SQL.replace("{}", column)
 }
 
+/// `SUM(CASE plan WHEN 'founding' THEN 5825 …)`: the monthly value of each plan, taken from
+/// the domain's price list so SQL and Rust cannot disagree.
+pub(crate) static MRR_SQL: LazyLock<String> = LazyLock::new(|| {
+    let cases: String = Plan::ALL
+        .iter()
+        .map(|p| format!(" WHEN '{}' THEN {}", p.as_str(), p.monthly_value().0))
+        .collect();
+    // A subscription canceled after `at` was live at `at`; one canceled before was not.
+    format!(
+        "SELECT plan, COUNT(*), SUM(CASE plan{cases} ELSE 0 END) FROM subscriptions \
+         WHERE created_at <= $1 AND (status IN ('active', 'trialing', 'past_due') \
+           OR (canceled_at IS NOT NULL AND canceled_at > $1)) \
+         GROUP BY plan"
+    )
+});
+
 /// The upsert that merges one event's view of a subscription: each field group changes only
 /// when the event is at least as new as the one that last set it, and `canceled` is final.
 pub(crate) static UPSERT_SUBSCRIPTION_SQL: LazyLock<String> = LazyLock::new(|| {
@@ -220,6 +236,27 @@ macro_rules! impl_billing_store {
     ($Store:ty) => {
         #[async_trait::async_trait]
         impl $crate::BillingStore for $Store {
+            async fn mrr_at(
+                &self,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<Vec<$crate::PlanRevenue>> {
+                let rows: Vec<($crate::db_enum::Db<konqer_domain::Plan>, i64, i64)> =
+                    sqlx::query_as(&$crate::billing_sql::MRR_SQL)
+                        .bind(at)
+                        .fetch_all(&self.pool)
+                        .await?;
+                let mut out: Vec<$crate::PlanRevenue> = rows
+                    .into_iter()
+                    .map(|(plan, subscriptions, mrr_cents)| $crate::PlanRevenue {
+                        plan: plan.0,
+                        subscriptions,
+                        mrr_cents,
+                    })
+                    .collect();
+                out.sort_by_key(|r| r.plan);
+                Ok(out)
+            }
+
             async fn unlock_candidates(
                 &self,
                 service: konqer_domain::ServiceKey,

@@ -25,9 +25,9 @@ use konqer_domain::ServiceKey;
 use uuid::Uuid;
 
 pub use billing::{
-    BillingStore, CheckoutSession, OutboxEmail, PaymentRecord, QueuedEmail, RefundRecord,
-    SubscriptionRecord, SubscriptionSnapshot, UnlockCandidate, WebhookEffects, WebhookOutcome,
-    SEND_EMAIL_JOB,
+    BillingStore, CheckoutSession, OutboxEmail, PaymentRecord, PlanRevenue, QueuedEmail,
+    RefundRecord, SubscriptionRecord, SubscriptionSnapshot, UnlockCandidate, WebhookEffects,
+    WebhookOutcome, SEND_EMAIL_JOB,
 };
 pub use error::StoreError;
 pub use generations::{Generation, GenerationFilter, GenerationStore};

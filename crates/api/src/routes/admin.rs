@@ -1,0 +1,126 @@
+//! The operators' API on the admin listener. Every route needs a token with the `admin` role
+//! and an `admin_users` row; the row's role decides what it may read or change.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, NaiveDate, Utc};
+use konqer_domain::{AdminRole, Plan};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::AdminUser;
+use crate::extract::{ApiQuery, Validate};
+use crate::problem::{ApiError, FieldError};
+use crate::AppState;
+
+/// The founding campaign's target.
+pub const FOUNDING_GOAL: i64 = 43;
+
+fn require(admin: &AdminUser, allowed: &[AdminRole]) -> Result<(), ApiError> {
+    if admin.role == AdminRole::Superadmin || allowed.contains(&admin.role) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "Your operator role ({}) may not see this.",
+            admin.role
+        )))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MrrQuery {
+    /// A date (`2026-12-01`, end of that day UTC) or an RFC 3339 time; default now.
+    at: Option<String>,
+}
+
+impl Validate for MrrQuery {
+    fn validate(&self) -> Result<(), Vec<FieldError>> {
+        match self.at.as_deref() {
+            None => Ok(()),
+            Some(raw) => parse_at(raw).map(|_| ()).ok_or_else(|| {
+                vec![FieldError::new(
+                    "at",
+                    "must be a date (YYYY-MM-DD) or an RFC 3339 time",
+                )]
+            }),
+        }
+    }
+}
+
+fn parse_at(raw: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()?;
+    Some(day.and_hms_opt(23, 59, 59)?.and_utc())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PlanShare {
+    subscriptions: i64,
+    mrr_cents: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Mrr {
+    at: DateTime<Utc>,
+    /// Monthly recurring revenue in euro cents (annual plans ÷ 12).
+    mrr_cents: i64,
+    /// 12 × MRR.
+    arr_cents: i64,
+    by_plan: BTreeMap<String, PlanShare>,
+    founding_members: i64,
+    founding_goal: i64,
+}
+
+/// MRR and ARR in cents, by plan, with founding members against the goal.
+#[utoipa::path(get, path = "/admin/metrics/mrr", tag = "admin", security(("bearer" = [])),
+    params(("at" = Option<String>, Query, description = "A past date or time; default now")),
+    responses(
+        (status = 200, description = "Revenue", body = Mrr),
+        (status = 401, description = "No or invalid token", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an operator allowed to read revenue", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn mrr(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ApiQuery(query): ApiQuery<MrrQuery>,
+) -> Result<Json<Mrr>, ApiError> {
+    require(&admin, &[AdminRole::Finance])?;
+    let at = query
+        .at
+        .as_deref()
+        .and_then(parse_at)
+        .unwrap_or_else(|| state.clock.now());
+    let rows = state.store.mrr_at(at).await?;
+    let mrr_cents: i64 = rows.iter().map(|r| r.mrr_cents).sum();
+    let founding_members = rows
+        .iter()
+        .filter(|r| r.plan == Plan::Founding)
+        .map(|r| r.subscriptions)
+        .sum();
+    let by_plan = Plan::ALL
+        .iter()
+        .map(|plan| {
+            let row = rows.iter().find(|r| r.plan == *plan);
+            (
+                plan.as_str().to_owned(),
+                PlanShare {
+                    subscriptions: row.map_or(0, |r| r.subscriptions),
+                    mrr_cents: row.map_or(0, |r| r.mrr_cents),
+                },
+            )
+        })
+        .collect();
+    Ok(Json(Mrr {
+        at,
+        mrr_cents,
+        arr_cents: mrr_cents * 12,
+        by_plan,
+        founding_members,
+        founding_goal: FOUNDING_GOAL,
+    }))
+}

@@ -1,0 +1,210 @@
+//! The admin API on the admin listener: who may call it (401 without a token, 403 without
+//! the operator role or the right one) and revenue figures checked against a hand-computed
+//! fixture, on both back ends.
+
+mod common;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::{assert_problem, TestApp};
+use konqer_domain::{AdminRole, Plan, ServiceKey, SubscriptionStatus};
+use konqer_store::testing::TestDb;
+use konqer_store::{NewUser, SubscriptionSnapshot, WebhookEffects};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+konqer_store::both_backends!(
+    only_finance_and_superadmin_operators_read_revenue,
+    mrr_is_right_to_the_cent_now_and_in_the_past,
+);
+
+fn day(n: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap() + Duration::days(n)
+}
+
+/// An operator (or a plain user) with a fresh token carrying their roles.
+async fn operator(app: &TestApp, email: &str, role: Option<AdminRole>) -> String {
+    app.register(email, "correct horse battery staple").await;
+    if let Some(role) = role {
+        let user = app
+            .db
+            .store
+            .find_user_by_email(email)
+            .await
+            .unwrap()
+            .unwrap();
+        app.db
+            .store
+            .set_admin_role(user.id, role, Utc::now())
+            .await
+            .unwrap();
+    }
+    let login: Value = app
+        .post_json(
+            "/auth/login",
+            json!({"email": email, "password": "correct horse battery staple"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    login["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn mrr(app: &TestApp, token: Option<&str>, query: &str) -> reqwest::Response {
+    let mut request = app
+        .client
+        .get(format!("{}/admin/metrics/mrr{query}", app.admin));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+async fn only_finance_and_superadmin_operators_read_revenue(db: TestDb) {
+    let app = TestApp::start(db, &[]).await;
+    assert_problem(mrr(&app, None, "").await, 401, "unauthorized").await;
+    let user = operator(&app, "user@example.com", None).await;
+    assert_problem(mrr(&app, Some(&user), "").await, 403, "forbidden").await;
+    let support = operator(&app, "support@example.com", Some(AdminRole::Support)).await;
+    assert_problem(mrr(&app, Some(&support), "").await, 403, "forbidden").await;
+    for role in [AdminRole::Finance, AdminRole::Superadmin] {
+        let token = operator(&app, &format!("{role}@example.com"), Some(role)).await;
+        assert_eq!(mrr(&app, Some(&token), "").await.status(), 200, "{role}");
+    }
+    let finance = operator(&app, "f2@example.com", Some(AdminRole::Finance)).await;
+    assert_problem(
+        mrr(&app, Some(&finance), "?at=yesterday").await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    // Never routed on the public listener.
+    let public = app
+        .client
+        .get(app.url("/admin/metrics/mrr"))
+        .bearer_auth(&finance)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(public, 404, "not_found").await;
+}
+
+async fn subscribe(
+    app: &TestApp,
+    tag: &str,
+    plan: Plan,
+    service: Option<ServiceKey>,
+    status: SubscriptionStatus,
+    since: DateTime<Utc>,
+    canceled: Option<DateTime<Utc>>,
+) {
+    let user = app
+        .db
+        .store
+        .create_user(&NewUser {
+            id: Uuid::new_v4(),
+            email: format!("{tag}@example.com"),
+            name: String::new(),
+            email_verified: true,
+            now: since,
+        })
+        .await
+        .unwrap();
+    let effects = WebhookEffects {
+        event_id: format!("evt_{tag}"),
+        event_type: "customer.subscription.updated".into(),
+        event_created: canceled.unwrap_or(since),
+        subscription: Some(SubscriptionSnapshot {
+            stripe_subscription_id: format!("sub_{tag}"),
+            stripe_customer_id: None,
+            user_id: user.id,
+            plan,
+            service,
+            interval: plan.interval(),
+            status,
+            canceled_at: canceled,
+            period: None,
+            cancel_at_period_end: None,
+        }),
+        payment: None,
+        refund: None,
+        emails: Vec::new(),
+        now: since,
+    };
+    app.db.store.apply_webhook(&effects).await.unwrap();
+}
+
+async fn mrr_is_right_to_the_cent_now_and_in_the_past(db: TestDb) {
+    let app = TestApp::start(db, &[]).await;
+    use SubscriptionStatus::*;
+    subscribe(&app, "f1", Plan::Founding, None, Active, day(0), None).await;
+    subscribe(&app, "f2", Plan::Founding, None, PastDue, day(5), None).await;
+    subscribe(
+        &app,
+        "ms",
+        Plan::MonthlySingle,
+        Some(ServiceKey::Objection),
+        Active,
+        day(1),
+        None,
+    )
+    .await;
+    subscribe(
+        &app,
+        "as",
+        Plan::AnnualSingle,
+        Some(ServiceKey::ColdDm),
+        Trialing,
+        day(10),
+        None,
+    )
+    .await;
+    subscribe(&app, "ab", Plan::AnnualBundle, None, Active, day(2), None).await;
+    subscribe(
+        &app,
+        "mb",
+        Plan::MonthlyBundle,
+        None,
+        Canceled,
+        day(1),
+        Some(day(8)),
+    )
+    .await;
+    subscribe(
+        &app,
+        "inc",
+        Plan::MonthlyBundle,
+        None,
+        Incomplete,
+        day(1),
+        None,
+    )
+    .await;
+
+    let finance = operator(&app, "finance@example.com", Some(AdminRole::Finance)).await;
+    let now: Value = mrr(&app, Some(&finance), "").await.json().await.unwrap();
+    // founding 2 × 5825, monthly single 9900, annual single 99000/12 = 8250,
+    // annual bundle 399000/12 = 33250; the canceled and the incomplete count for nothing.
+    let expected = 2 * 5825 + 9900 + 8250 + 33250;
+    assert_eq!(now["mrr_cents"], expected, "{now:#}");
+    assert_eq!(now["arr_cents"], 12 * expected);
+    assert_eq!(now["founding_members"], 2);
+    assert_eq!(now["founding_goal"], 43);
+    assert_eq!(
+        now["by_plan"]["founding"],
+        json!({"subscriptions": 2, "mrr_cents": 11650})
+    );
+    assert_eq!(
+        now["by_plan"]["monthly_bundle"],
+        json!({"subscriptions": 0, "mrr_cents": 0})
+    );
+
+    // On day 3: f1, ms, ab had begun; mb was still live (canceled on day 8).
+    let past: Value = mrr(&app, Some(&finance), "?at=2026-11-04")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(past["mrr_cents"], 5825 + 9900 + 33250 + 39900, "{past:#}");
+    assert_eq!(past["founding_members"], 1);
+}
