@@ -175,6 +175,7 @@ pub fn admin_router(state: AppState) -> Router {
         .route("/health", get(routes::health::health))
         .route("/metrics", get(routes::metrics::scrape))
         .route("/admin/metrics/mrr", get(routes::admin::mrr))
+        .route("/admin/users/{id}/access", post(routes::admin::set_access))
         .fallback(not_found);
     let metrics = state.metrics.clone();
     middleware::layered(admin, &state.settings.http, metrics).with_state(state)

@@ -15,7 +15,134 @@ use uuid::Uuid;
 konqer_store::both_backends!(
     only_finance_and_superadmin_operators_read_revenue,
     mrr_is_right_to_the_cent_now_and_in_the_past,
+    support_locks_and_unlocks_a_service_for_one_user_with_an_audit_trail,
 );
+
+async fn set_access(app: &TestApp, token: &str, user: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(format!("{}/admin/users/{user}/access", app.admin))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn support_locks_and_unlocks_a_service_for_one_user_with_an_audit_trail(db: TestDb) {
+    let today = Utc::now().date_naive().to_string();
+    let app = TestApp::start(db, &[("KONQER_LAUNCH_DATE", today.as_str())]).await;
+    subscribe(
+        &app,
+        "member",
+        Plan::Founding,
+        None,
+        SubscriptionStatus::Active,
+        Utc::now() - Duration::hours(1),
+        None,
+    )
+    .await;
+    let member = app
+        .db
+        .store
+        .find_user_by_email("member@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let support = operator(&app, "support@example.com", Some(AdminRole::Support)).await;
+    let finance = operator(&app, "finance@example.com", Some(AdminRole::Finance)).await;
+    let id = member.id.to_string();
+    assert_problem(
+        set_access(
+            &app,
+            &finance,
+            &id,
+            json!({"service": "cold-dm", "locked": true}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        set_access(
+            &app,
+            &support,
+            &Uuid::new_v4().to_string(),
+            json!({"service": "cold-dm", "locked": true}),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        set_access(
+            &app,
+            &support,
+            &id,
+            json!({"service": "teleporter", "locked": true}),
+        )
+        .await,
+        422,
+        "invalid_input",
+    )
+    .await;
+
+    let locked: Value = set_access(
+        &app,
+        &support,
+        &id,
+        json!({"service": "cold-dm-personalizer", "locked": true}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        locked,
+        json!({"user_id": id, "service": "cold-dm", "locked": true, "was_locked": false})
+    );
+    // The entitlement rule sees the lock (GET /api/user/me and generate answer `locked`).
+    assert_eq!(
+        app.db.store.admin_locks(member.id).await.unwrap(),
+        [ServiceKey::ColdDm]
+    );
+    let events = app
+        .db
+        .store
+        .list_events(&konqer_store::EventFilter {
+            kind: Some("admin.access_changed".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].data,
+        json!({"before": {"locked": false}, "after": {"locked": true}})
+    );
+    assert_eq!(events[0].user_id, Some(member.id));
+    assert!(events[0].actor_id.is_some() && events[0].actor_id != Some(member.id));
+    let unlocked: Value = set_access(
+        &app,
+        &support,
+        &id,
+        json!({"service": "cold-dm", "locked": false}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(unlocked["was_locked"], true);
+    assert!(app
+        .db
+        .store
+        .admin_locks(member.id)
+        .await
+        .unwrap()
+        .is_empty());
+}
 
 fn day(n: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap() + Duration::days(n)

@@ -191,6 +191,16 @@ pub trait BillingStore: Send + Sync + 'static {
     async fn complete_checkout_session(&self, id: &str, now: DateTime<Utc>) -> Result<bool>;
     async fn subscriptions_of(&self, user_id: Uuid) -> Result<Vec<SubscriptionRecord>>;
     async fn subscription_by_stripe_id(&self, id: &str) -> Result<Option<SubscriptionRecord>>;
+    /// Locks or unlocks one service for one user, recording the audit event (who, before,
+    /// after) in the same transaction. Returns the previous lock state.
+    async fn set_access_lock(
+        &self,
+        user_id: Uuid,
+        service: ServiceKey,
+        locked: bool,
+        actor: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
     /// Services an operator has locked for this user.
     async fn admin_locks(&self, user_id: Uuid) -> Result<Vec<ServiceKey>>;
     async fn payments_of(&self, user_id: Uuid) -> Result<Vec<(String, i64, i64)>>;

@@ -236,6 +236,59 @@ macro_rules! impl_billing_store {
     ($Store:ty) => {
         #[async_trait::async_trait]
         impl $crate::BillingStore for $Store {
+            async fn set_access_lock(
+                &self,
+                user_id: uuid::Uuid,
+                service: konqer_domain::ServiceKey,
+                locked: bool,
+                actor: uuid::Uuid,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                // The write first, so SQLite holds its lock while the previous state is read.
+                sqlx::query(
+                    "INSERT INTO service_access (user_id, service_key, granted_at, locked_by_admin) \
+                     VALUES ($1, $2, $3, false) ON CONFLICT (user_id, service_key) DO NOTHING",
+                )
+                .bind(user_id)
+                .bind($crate::db_enum::Db(service))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let before: bool = sqlx::query_scalar(
+                    "SELECT locked_by_admin FROM service_access WHERE user_id = $1 AND service_key = $2",
+                )
+                .bind(user_id)
+                .bind($crate::db_enum::Db(service))
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE service_access SET locked_by_admin = $3, locked_at = $4, locked_by = $5 \
+                     WHERE user_id = $1 AND service_key = $2",
+                )
+                .bind(user_id)
+                .bind($crate::db_enum::Db(service))
+                .bind(locked)
+                .bind(locked.then_some(now))
+                .bind(locked.then_some(actor))
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO events (id, type, user_id, actor_id, service_key, data, created_at) \
+                     VALUES ($1, 'admin.access_changed', $2, $3, $4, $5, $6)",
+                )
+                .bind(uuid::Uuid::now_v7())
+                .bind(user_id)
+                .bind(actor)
+                .bind($crate::db_enum::Db(service))
+                .bind(sqlx::types::Json(serde_json::json!({"before": {"locked": before}, "after": {"locked": locked}})))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(before)
+            }
+
             async fn mrr_at(
                 &self,
                 at: chrono::DateTime<chrono::Utc>,

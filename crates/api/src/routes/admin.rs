@@ -124,3 +124,71 @@ pub async fn mrr(
         founding_goal: FOUNDING_GOAL,
     }))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessChange {
+    /// Service key or slug.
+    service: String,
+    locked: bool,
+}
+
+impl Validate for AccessChange {
+    fn validate(&self) -> Result<(), Vec<FieldError>> {
+        service_of(&self.service).map(|_| ()).map_err(|e| vec![e])
+    }
+}
+
+fn service_of(raw: &str) -> Result<konqer_domain::ServiceKey, FieldError> {
+    raw.parse()
+        .ok()
+        .or_else(|| konqer_domain::ServiceKey::from_slug(raw))
+        .ok_or_else(|| FieldError::new("service", "is not a service key"))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccessState {
+    user_id: uuid::Uuid,
+    #[schema(value_type = String)]
+    service: konqer_domain::ServiceKey,
+    locked: bool,
+    /// The lock state before this change.
+    was_locked: bool,
+}
+
+/// Locks or unlocks one service for one user (support, superadmin); audited.
+#[utoipa::path(post, path = "/admin/users/{id}/access", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = AccessChange,
+    responses(
+        (status = 200, description = "The new state", body = AccessState),
+        (status = 404, description = "No such user", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn set_access(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<AccessChange>,
+) -> Result<Json<AccessState>, ApiError> {
+    require(&admin, &[AdminRole::Support])?;
+    let missing = || ApiError::NotFound("There is no such user.".to_owned());
+    let user_id: uuid::Uuid = id.parse().map_err(|_| missing())?;
+    state.store.get_user(user_id).await?.ok_or_else(missing)?;
+    let service = service_of(&body.service).map_err(|e| ApiError::Invalid(vec![e]))?;
+    let was_locked = state
+        .store
+        .set_access_lock(
+            user_id,
+            service,
+            body.locked,
+            admin.auth.user.id,
+            state.clock.now(),
+        )
+        .await?;
+    tracing::info!(%user_id, %service, locked = body.locked, actor = %admin.auth.user.id, "operator changed access");
+    Ok(Json(AccessState {
+        user_id,
+        service,
+        locked: body.locked,
+        was_locked,
+    }))
+}
