@@ -2,6 +2,7 @@
 //! starts at a key's first request and lasts `window`, like Redis `INCR` + `PEXPIRE`, so the
 //! in-process limiter and the Redis one (shared by all replicas) count exactly alike.
 
+mod backoff;
 mod local;
 mod redis_limiter;
 
@@ -10,7 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use local::LocalLimiter;
-pub use redis_limiter::{RedisLimiter, RedisLimiterError};
+pub use redis_limiter::RedisLimiter;
 
 /// The verdict on one request, and what the `RateLimit-*` headers should say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +19,7 @@ pub struct Decision {
     pub allowed: bool,
     pub limit: u32,
     pub remaining: u32,
-    /// Until the key's window ends.
+    /// Until the key's window ends (headers round it up to at least one second).
     pub reset_after: Duration,
 }
 
@@ -28,12 +29,13 @@ impl Decision {
         Decision {
             allowed: count <= u64::from(limit),
             limit,
+            // The difference is at most `limit`, so it always fits back into a u32.
             remaining: u32::try_from(u64::from(limit).saturating_sub(count)).unwrap_or(0),
             reset_after,
         }
     }
 
-    /// Let through without counting (the shared store is unavailable).
+    /// Let through without counting (the limiter could not count this request).
     pub fn open(limit: u32, window: Duration) -> Self {
         Decision {
             allowed: true,
@@ -51,8 +53,17 @@ pub trait RateLimiter: Send + Sync + 'static {
     async fn check(&self, key: &str) -> Decision;
     /// `local` or `redis`, for logs and metrics.
     fn backend(&self) -> &'static str;
-    /// How many checks were let through uncounted because the shared store failed.
+    /// How many checks were let through uncounted (Redis down, slow or erroring; or the
+    /// local table full). A monotonic counter, exported as `konqer_rate_limit_fail_open`.
     fn fail_open_count(&self) -> u64 {
         0
     }
+}
+
+/// Why a limiter could not be built. Messages never repeat the Redis URL (it may hold a
+/// password).
+#[derive(Debug, thiserror::Error)]
+pub enum RateLimitError {
+    #[error("REDIS_URL is not a usable Redis URL: {0}")]
+    InvalidUrl(String),
 }

@@ -1,78 +1,41 @@
 //! The shared limiter against a real redis-server (started by `scripts/test-services.sh`):
 //! two limiters — two replicas — share one budget exactly, even in a concurrent burst; the
-//! window resets; an unreachable Redis fails open within the timeout.
+//! window resets; a key without expiry is repaired; counting resumes after an outage.
+
+mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use konqer_ratelimit::{LocalLimiter, RateLimiter, RedisLimiter};
+use common::{assert_exactly_limit_allowed, burst, redis_url, unique_prefix, Mode, Proxy};
+use konqer_ratelimit::{Decision, RateLimiter, RedisLimiter};
 
 const TIMEOUT: Duration = Duration::from_millis(250);
+const MINUTE: Duration = Duration::from_secs(60);
 
-fn redis_url() -> String {
-    std::env::var("KONQER_TEST_REDIS_URL").unwrap_or_else(|_| {
-        panic!(
-            "KONQER_TEST_REDIS_URL is not set: run the tests with `make test` (or under \
-             scripts/test-services.sh), which starts a throwaway redis-server"
-        )
-    })
-}
-
-async fn replica(prefix: &str, limit: u32, window: Duration) -> RedisLimiter {
-    RedisLimiter::connect(&redis_url(), limit, window, TIMEOUT)
+async fn replica(url: &str, prefix: &str, limit: u32, window: Duration) -> RedisLimiter {
+    let limiter = RedisLimiter::connect(url, limit, window, TIMEOUT)
         .await
-        .expect("valid URL")
-        .with_prefix(prefix)
-}
-
-fn unique_prefix() -> String {
-    format!("test:{}:", uuid_like())
-}
-
-fn uuid_like() -> String {
-    format!(
-        "{:x}",
-        Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id()) << 64 ^ rand_u64()
-    )
-}
-
-fn rand_u64() -> u128 {
-    use std::hash::{BuildHasher, RandomState};
-    u128::from(RandomState::new().hash_one(0u8))
-}
-
-async fn burst(limiters: &[Arc<dyn RateLimiter>], key: &str, per_limiter: usize) -> usize {
-    let mut tasks = Vec::new();
-    for limiter in limiters {
-        for _ in 0..per_limiter {
-            let limiter = limiter.clone();
-            let key = key.to_owned();
-            tasks.push(tokio::spawn(
-                async move { limiter.check(&key).await.allowed },
-            ));
-        }
-    }
-    let mut allowed = 0;
-    for task in tasks {
-        if task.await.unwrap() {
-            allowed += 1;
-        }
-    }
-    allowed
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_prefix(prefix);
+    assert_eq!(limiter.backend(), "redis");
+    limiter
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_replicas_share_exactly_one_budget_in_a_concurrent_burst() {
     let prefix = unique_prefix();
-    let a: Arc<dyn RateLimiter> = Arc::new(replica(&prefix, 60, Duration::from_secs(60)).await);
-    let b: Arc<dyn RateLimiter> = Arc::new(replica(&prefix, 60, Duration::from_secs(60)).await);
-    assert_eq!(burst(&[a.clone(), b.clone()], "user:1", 90).await, 60);
-    let after = b.check("user:1").await;
-    assert!(!after.allowed);
-    assert_eq!(after.remaining, 0);
-    assert!(
-        after.reset_after <= Duration::from_secs(60) && after.reset_after > Duration::from_secs(50)
-    );
+    let a: Arc<dyn RateLimiter> = Arc::new(replica(&redis_url(), &prefix, 60, MINUTE).await);
+    let b: Arc<dyn RateLimiter> = Arc::new(replica(&redis_url(), &prefix, 60, MINUTE).await);
+    let decisions = burst(&[a.clone(), b.clone()], "user:1", 90).await;
+    assert_exactly_limit_allowed(&decisions, 60);
+    for d in &decisions {
+        assert!(
+            d.reset_after <= MINUTE && d.reset_after > MINUTE - Duration::from_secs(5),
+            "{d:?}"
+        );
+    }
+    assert!(!b.check("user:1").await.allowed);
     assert!(
         a.check("user:2").await.allowed,
         "another key has its own budget"
@@ -80,73 +43,126 @@ async fn two_replicas_share_exactly_one_budget_in_a_concurrent_burst() {
     assert_eq!(a.fail_open_count() + b.fail_open_count(), 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn remaining_counts_down_and_the_window_resets() {
+#[tokio::test]
+async fn remaining_and_reset_agree_across_replicas_and_the_window_resets() {
     let prefix = unique_prefix();
-    let limiter = replica(&prefix, 3, Duration::from_millis(1500)).await;
-    let seen: Vec<(bool, u32)> = {
-        let mut v = Vec::new();
-        for _ in 0..4 {
-            let d = limiter.check("ip:203.0.113.9").await;
-            v.push((d.allowed, d.remaining));
-        }
-        v
-    };
-    assert_eq!(seen, [(true, 2), (true, 1), (true, 0), (false, 0)]);
-    tokio::time::sleep(Duration::from_millis(1600)).await;
-    let fresh = limiter.check("ip:203.0.113.9").await;
-    assert!(fresh.allowed);
-    assert_eq!(fresh.remaining, 2);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unreachable_redis_fails_open_quickly_and_is_counted() {
-    // A port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let started = Instant::now();
-    let limiter = RedisLimiter::connect(
-        &format!("redis://127.0.0.1:{port}"),
-        1,
-        Duration::from_secs(60),
-        TIMEOUT,
-    )
-    .await
-    .expect("an unreachable Redis is not a start-up error");
-    for _ in 0..5 {
-        assert!(limiter.check("user:1").await.allowed, "fails open");
+    let window = Duration::from_secs(1);
+    let a = replica(&redis_url(), &prefix, 3, window).await;
+    let b = replica(&redis_url(), &prefix, 3, window).await;
+    let mut seen = Vec::new();
+    for limiter in [&a, &b, &a, &b] {
+        seen.push(limiter.check("ip:203.0.113.9").await);
     }
-    assert_eq!(limiter.fail_open_count(), 5);
+    let counts: Vec<(bool, u32)> = seen.iter().map(|d| (d.allowed, d.remaining)).collect();
+    assert_eq!(counts, [(true, 2), (true, 1), (true, 0), (false, 0)]);
+    // One window for both replicas: the time left only shrinks, whoever answers.
+    for pair in seen.windows(2) {
+        assert!(pair[1].reset_after <= pair[0].reset_after, "{seen:?}");
+    }
     assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "took {:?}",
-        started.elapsed()
+        seen[0].reset_after > window - Duration::from_millis(200),
+        "{seen:?}"
+    );
+    tokio::time::sleep(seen[3].reset_after + Duration::from_millis(50)).await;
+    let fresh = b.check("ip:203.0.113.9").await;
+    assert_eq!((fresh.allowed, fresh.remaining), (true, 2), "{fresh:?}");
+    assert!(
+        fresh.reset_after > window - Duration::from_millis(200),
+        "{fresh:?}"
     );
 }
 
-#[test]
-fn a_malformed_url_is_an_error_that_does_not_repeat_it() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+#[tokio::test]
+async fn a_key_left_without_expiry_is_given_the_window_again() {
+    let prefix = unique_prefix();
+    let limiter = replica(&redis_url(), &prefix, 10, MINUTE).await;
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let key = format!("{prefix}user:stuck");
+    let () = redis::cmd("SET")
+        .arg(&key)
+        .arg(4)
+        .query_async(&mut conn)
+        .await
         .unwrap();
-    let err = runtime
-        .block_on(RedisLimiter::connect(
-            "http://user:hunter2@host",
-            1,
-            Duration::from_secs(1),
-            TIMEOUT,
-        ))
-        .err()
-        .expect("not a redis URL");
-    assert!(!err.to_string().contains("hunter2"), "{err}");
+    let d = limiter.check("user:stuck").await;
+    assert_eq!((d.allowed, d.remaining, d.reset_after), (true, 5, MINUTE));
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        ttl > 0 && ttl <= 60_000,
+        "PTTL {ttl}: the key would never reset"
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_local_limiter_is_exact_under_concurrency() {
-    let local: Arc<dyn RateLimiter> = Arc::new(LocalLimiter::new(60, Duration::from_secs(60)));
-    assert_eq!(burst(&[local.clone(), local], "ip:1", 90).await, 60);
+/// Checks until one is counted again (not failed open), for at most 10 s.
+async fn first_counted(limiter: &RedisLimiter, key: &str) -> Decision {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let d = limiter.check(key).await;
+        if d.remaining < d.limit || Instant::now() > deadline {
+            return d;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Checks while Redis is away, 100 ms apart for long enough that some retry Redis: each
+/// fails open within the timeout and is counted as such.
+async fn fail_open_during_outage(limiter: &RedisLimiter, key: &str) {
+    let before = limiter.fail_open_count();
+    for _ in 0..8 {
+        let started = Instant::now();
+        let d = limiter.check(key).await;
+        assert!(d.allowed && d.remaining == d.limit, "failed open: {d:?}");
+        assert!(started.elapsed() < TIMEOUT + Duration::from_millis(200));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(limiter.fail_open_count(), before + 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counting_resumes_when_redis_comes_back() {
+    let mut proxy = Proxy::start().await;
+    let limiter = replica(&proxy.url(0), &unique_prefix(), 100, MINUTE).await;
+    assert_eq!(limiter.check("user:1").await.remaining, 99);
+
+    proxy.stop().await;
+    fail_open_during_outage(&limiter, "user:1").await;
+
+    proxy.restart().await;
+    let counted = first_counted(&limiter, "user:1").await;
+    // The count kept in Redis survived the outage; the checks during it went uncounted.
+    assert_eq!(
+        (counted.allowed, counted.remaining),
+        (true, 98),
+        "{counted:?}"
+    );
+    let after = limiter.fail_open_count();
+    assert_eq!(limiter.check("user:1").await.remaining, 97);
+    assert_eq!(limiter.fail_open_count(), after, "no more failing open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counting_resumes_after_a_reconnect_whose_handshake_failed() {
+    // Database 1, so every (re)connection starts with a SELECT the proxy can refuse.
+    let mut proxy = Proxy::start().await;
+    let limiter = replica(&proxy.url(1), &unique_prefix(), 100, MINUTE).await;
+    assert_eq!(limiter.check("user:1").await.remaining, 99);
+
+    // The connection drops and the reconnect meets a server error instead of an I/O
+    // error, after which a ConnectionManager on its own never tries again.
+    proxy.switch(Mode::Errors).await;
+    fail_open_during_outage(&limiter, "user:1").await;
+
+    proxy.switch(Mode::Forward).await;
+    let counted = first_counted(&limiter, "user:1").await;
+    assert_eq!(
+        (counted.allowed, counted.remaining),
+        (true, 98),
+        "{counted:?}"
+    );
 }
