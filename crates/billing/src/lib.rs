@@ -4,4 +4,5 @@
 pub mod checkout;
 pub mod events;
 pub mod signature;
+pub mod stripe;
 pub mod unlock;

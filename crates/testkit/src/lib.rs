@@ -8,6 +8,7 @@ pub mod keys;
 pub mod oauth;
 pub mod openai;
 mod server;
+pub mod stripe;
 
 pub use browser::{authorize as browser_authorize, BrowserError, Callback};
 pub use issuer::StandInIssuer;
@@ -15,3 +16,4 @@ pub use keys::TestKey;
 pub use oauth::{ProviderPaths, StandInOAuth, StandInProvider, StandInUser};
 pub use openai::StandInLlm;
 pub use server::Traffic;
+pub use stripe::StandInStripe;
