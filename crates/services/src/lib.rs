@@ -4,7 +4,10 @@
 //! part — the score, the class, the ranking — comes from a deterministic core, not from a
 //! model's opinion of itself. Adding a service touches only its module and `registry()`.
 
+pub mod carousel;
 pub mod cold_dm;
+pub mod objection;
+pub mod pdf;
 pub mod text;
 
 use async_trait::async_trait;
@@ -64,7 +67,11 @@ pub trait Service: Send + Sync + 'static {
 
 /// The services implemented so far, by key.
 pub fn registry() -> Vec<Box<dyn Service>> {
-    vec![Box::new(cold_dm::ColdDm)]
+    vec![
+        Box::new(cold_dm::ColdDm),
+        Box::new(objection::Objection),
+        Box::new(carousel::Carousel::new()),
+    ]
 }
 
 /// Hands finished text to `on_delta` a few words at a time, as a provider would stream it.
@@ -77,6 +84,11 @@ pub fn emit_in_chunks(text: &str, on_delta: &mut (dyn for<'t> FnMut(&'t str) + S
 
 /// Parses an input object strictly, reporting the path of a bad field.
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(input: &Value) -> Result<T, Vec<InputError>> {
+    // serde's derived structs also accept a JSON array of the fields in order; an input is
+    // an object, so anything else is refused before it can be read positionally.
+    if !input.is_object() {
+        return Err(vec![InputError::new("body", "must be a JSON object")]);
+    }
     serde_path_to_error::deserialize(input).map_err(|err| {
         let path = err.path().to_string();
         let message = err.into_inner().to_string();
