@@ -18,6 +18,7 @@ konqer_store::both_backends!(
     a_rotated_key_keeps_old_tokens_valid_and_stays_in_the_jwks,
     discovery_points_at_the_jwks,
     patching_me_changes_the_name_and_guards_the_email,
+    changing_the_password_needs_the_old_one_and_signs_out_everywhere,
     deleting_me_erases_the_account_and_its_tokens,
 );
 
@@ -547,6 +548,85 @@ async fn patching_me_changes_the_name_and_guards_the_email(db: TestDb) {
         )
         .await;
     assert_eq!(login.status(), 200);
+}
+
+async fn changing_the_password_needs_the_old_one_and_signs_out_everywhere(db: TestDb) {
+    let app = TestApp::start(db, &[]).await;
+    let tokens = app.register("ada@example.com", PASSWORD).await;
+    let token = tokens["access_token"].as_str().unwrap();
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    const NEW: &str = "a brand new passphrase 2026";
+
+    let body = assert_problem(
+        patch_me(&app, token, json!({"new_password": NEW})).await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "current_password");
+    let body = assert_problem(
+        patch_me(
+            &app,
+            token,
+            json!({"new_password": NEW, "current_password": "not it at all"}),
+        )
+        .await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "current_password");
+    let body = assert_problem(
+        patch_me(
+            &app,
+            token,
+            json!({"new_password": "short", "current_password": PASSWORD}),
+        )
+        .await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "new_password");
+    // None of that changed anything: the old password and session still work.
+    assert_eq!(refresh(&app, refresh_token).await.status(), 200);
+    let tokens = app
+        .post_json(
+            "/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+
+    let changed = patch_me(
+        &app,
+        token,
+        json!({"new_password": NEW, "current_password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(changed.status(), 200);
+    assert_eq!(
+        refresh(&app, refresh_token).await.status(),
+        401,
+        "every device is signed out"
+    );
+    let old = app
+        .post_json(
+            "/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(old.status(), 401);
+    let new = app
+        .post_json(
+            "/auth/login",
+            json!({"email": "ada@example.com", "password": NEW}),
+        )
+        .await;
+    assert_eq!(new.status(), 200);
 }
 
 async fn deleting_me_erases_the_account_and_its_tokens(db: TestDb) {

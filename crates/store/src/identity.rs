@@ -77,6 +77,9 @@ pub trait IdentityStore: Send + Sync + 'static {
     /// Creates a user and their password credential together (both or neither).
     async fn create_user_with_password(&self, user: &NewUser, hash: &str) -> Result<User>;
     async fn password_hash(&self, user_id: Uuid) -> Result<Option<String>>;
+    /// Replaces the password and revokes every refresh token of the user (all devices are
+    /// signed out), in one transaction. `NotFound` when the user has no password credential.
+    async fn set_password(&self, user_id: Uuid, hash: &str, now: DateTime<Utc>) -> Result<()>;
     /// Changes name and/or email. A taken email is `StoreError::Conflict`.
     async fn update_user(&self, id: Uuid, update: &UserUpdate, now: DateTime<Utc>) -> Result<User>;
     async fn role_facts(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<RoleFacts>;

@@ -67,6 +67,35 @@ macro_rules! impl_identity_store {
                     .await?)
             }
 
+            async fn set_password(
+                &self,
+                user_id: uuid::Uuid,
+                hash: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let changed = sqlx::query(
+                    "UPDATE password_credentials SET hash = $2, updated_at = $3 WHERE user_id = $1",
+                )
+                .bind(user_id)
+                .bind(hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if changed.rows_affected() == 0 {
+                    return Err($crate::StoreError::NotFound);
+                }
+                sqlx::query(
+                    "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+                )
+                .bind(user_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn update_user(
                 &self,
                 id: uuid::Uuid,

@@ -22,6 +22,7 @@ konqer_store::both_backends!(
     oauth_states_are_single_use_and_expire,
     identities_link_users_and_keycloak_ids_are_unique,
     deleting_a_user_removes_credentials_and_tokens,
+    changing_the_password_signs_out_every_device,
 );
 
 fn t(secs: i64) -> DateTime<Utc> {
@@ -407,4 +408,58 @@ async fn deleting_a_user_removes_credentials_and_tokens(db: TestDb) {
         s.rotate_refresh_token(b"tok", &next, t(1)).await.unwrap(),
         RefreshOutcome::Invalid
     );
+}
+
+async fn changing_the_password_signs_out_every_device(db: TestDb) {
+    let s = &db.store;
+    let ada = s
+        .create_user_with_password(&new_user("ada@example.com"), "old-hash")
+        .await
+        .unwrap();
+    let bob = s
+        .create_user_with_password(&new_user("bob@example.com"), "bob-hash")
+        .await
+        .unwrap();
+    s.insert_refresh_token(&refresh(ada.id, Uuid::new_v4(), b"laptop", 0))
+        .await
+        .unwrap();
+    s.insert_refresh_token(&refresh(ada.id, Uuid::new_v4(), b"phone", 0))
+        .await
+        .unwrap();
+    s.insert_refresh_token(&refresh(bob.id, Uuid::new_v4(), b"bob", 0))
+        .await
+        .unwrap();
+
+    s.set_password(ada.id, "new-hash", t(5)).await.unwrap();
+
+    assert_eq!(
+        s.password_hash(ada.id).await.unwrap().as_deref(),
+        Some("new-hash")
+    );
+    for device in [&b"laptop"[..], b"phone"] {
+        let next = refresh(Uuid::nil(), Uuid::nil(), b"next", 10);
+        assert!(
+            !matches!(
+                s.rotate_refresh_token(device, &next, t(10)).await.unwrap(),
+                RefreshOutcome::Rotated { .. }
+            ),
+            "a device kept its session after the password changed"
+        );
+    }
+    let next = refresh(Uuid::nil(), Uuid::nil(), b"bob-next", 10);
+    assert_eq!(
+        s.rotate_refresh_token(b"bob", &next, t(10)).await.unwrap(),
+        RefreshOutcome::Rotated { user_id: bob.id },
+        "another user's sessions are untouched"
+    );
+    assert_eq!(
+        s.password_hash(bob.id).await.unwrap().as_deref(),
+        Some("bob-hash")
+    );
+    // A social-only account has no password to change.
+    let carol = s.create_user(&new_user("carol@example.com")).await.unwrap();
+    assert!(matches!(
+        s.set_password(carol.id, "x", t(5)).await,
+        Err(konqer_store::StoreError::NotFound)
+    ));
 }

@@ -176,6 +176,9 @@ pub struct MePatch {
     name: Option<String>,
     /// Changing the email needs `current_password`.
     email: Option<String>,
+    /// Changing the password needs `current_password`, and signs out every device.
+    #[schema(value_type = Option<String>)]
+    new_password: Option<Secret<String>>,
     #[schema(value_type = Option<String>)]
     current_password: Option<Secret<String>>,
 }
@@ -197,6 +200,17 @@ impl Validate for MePatch {
                 ));
             }
         }
+        if let Some(new_password) = &self.new_password {
+            if let Err(e) = password::check_policy(new_password.expose()) {
+                errors.push(FieldError::new("new_password", e.to_string()));
+            }
+            if self.current_password.is_none() && self.email.is_none() {
+                errors.push(FieldError::new(
+                    "current_password",
+                    "is required to change the password",
+                ));
+            }
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -205,7 +219,8 @@ impl Validate for MePatch {
     }
 }
 
-/// Changes the name, or the email (with the current password).
+/// Changes the name, or the email or password (with the current password). A new password
+/// signs out every device: all refresh tokens are revoked.
 #[utoipa::path(patch, path = "/api/user/me", tag = "account", security(("bearer" = [])), request_body = MePatch,
     responses(
         (status = 200, description = "The updated account", body = Me),
@@ -223,7 +238,8 @@ pub async fn patch(
         .map(Email::parse)
         .transpose()
         .map_err(|e| ApiError::invalid("email", e.to_string()))?;
-    if let (Some(_), Some(current)) = (&email, body.current_password) {
+    let sensitive = email.is_some() || body.new_password.is_some();
+    if let (true, Some(current)) = (sensitive, body.current_password) {
         let stored = state.store.password_hash(caller.user.id).await?;
         if stored.is_none() {
             return Err(ApiError::invalid(
@@ -234,6 +250,16 @@ pub async fn patch(
         if !password::verify(stored, current).await {
             return Err(ApiError::invalid("current_password", "is wrong"));
         }
+    }
+    if let Some(new_password) = body.new_password {
+        let hash = password::hash(new_password)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        state
+            .store
+            .set_password(caller.user.id, &hash, state.clock.now())
+            .await?;
+        record(&state, "user.password_changed", caller.user.id, json!({})).await;
     }
     let update = UserUpdate {
         name: body.name.map(|n| n.trim().to_owned()),
