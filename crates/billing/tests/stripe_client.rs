@@ -405,6 +405,32 @@ async fn sync_creates_the_27_prices_once_and_nothing_the_second_time() {
 }
 
 #[tokio::test]
+async fn a_price_archived_in_the_dashboard_is_replaced_by_the_next_sync() {
+    let stripe = StandInStripe::start().await;
+    let client = client(&stripe);
+    client.sync(&catalog()).await.unwrap();
+    let holder = |stripe: &StandInStripe| {
+        let prices = stripe.prices();
+        let price = prices
+            .iter()
+            .find(|p| p["lookup_key"] == "konqer_bundle_month")
+            .cloned();
+        price.map(|p| (p["id"].clone(), p["active"].clone()))
+    };
+    let (old, _) = holder(&stripe).unwrap();
+    assert!(stripe.archive_price("konqer_bundle_month"));
+
+    let report = client.sync(&catalog()).await.unwrap();
+    assert_eq!(report.created, ["konqer_bundle_month"]);
+    let (new, active) = holder(&stripe).unwrap();
+    assert_ne!(new, old, "a new price, not the archived one replayed");
+    assert_eq!(active, true);
+    assert_eq!(stripe.prices().len(), 28);
+    let again = client.sync(&catalog()).await.unwrap();
+    assert!(again.created.is_empty());
+}
+
+#[tokio::test]
 async fn a_portal_session_is_created_for_the_customer() {
     let stripe = StandInStripe::start().await;
     let client = client(&stripe);

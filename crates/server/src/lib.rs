@@ -3,6 +3,7 @@
 //! the integration tests alike.
 
 pub mod config;
+pub mod stripe;
 pub mod telemetry;
 
 use std::future::Future;
@@ -142,7 +143,11 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
 }
 
-fn api_settings(config: &Config, stripe_webhook_secrets: Vec<String>) -> ApiSettings {
+fn api_settings(
+    config: &Config,
+    stripe_webhook_secrets: Vec<String>,
+    stripe: Option<Arc<konqer_billing::stripe::StripeBilling>>,
+) -> ApiSettings {
     ApiSettings {
         http: HttpSettings {
             body_limit: config.body_limit_bytes,
@@ -157,7 +162,7 @@ fn api_settings(config: &Config, stripe_webhook_secrets: Vec<String>) -> ApiSett
         web_dir: Some(config.web_dir.clone()),
         trusted_proxies: config.trusted_proxies.clone(),
         stripe_webhook_secrets,
-        stripe_enabled: config.stripe_secret_key.is_some(),
+        stripe,
     }
 }
 
@@ -286,7 +291,7 @@ pub async fn launch(
             limiter: limiter(config).await?,
             services: Arc::new(konqer_services::registry()),
             generator: generator(config)?,
-            settings: api_settings(config, webhook_secrets(config)?),
+            settings: api_settings(config, webhook_secrets(config)?, stripe::billing(config)?),
         }));
         let public_addr = public.local_addr()?;
         let admin_addr = admin.local_addr()?;

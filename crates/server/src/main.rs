@@ -44,6 +44,18 @@ enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Work with the Stripe account named by STRIPE_SECRET_KEY.
+    Stripe {
+        #[command(subcommand)]
+        action: StripeAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum StripeAction {
+    /// Create Konqer's products and prices in the Stripe account, found by lookup key;
+    /// existing prices are left as they are, so running it again creates nothing.
+    Sync,
 }
 
 #[derive(Subcommand)]
@@ -76,6 +88,12 @@ fn main() -> ExitCode {
         print!("{}", config.render());
         return ExitCode::SUCCESS;
     }
+    if let (Command::Stripe { .. }, Err(err)) =
+        (&cli.command, konqer_server::stripe::require_key(&config))
+    {
+        eprintln!("konqer: configuration error: {err}");
+        return ExitCode::from(2);
+    }
     telemetry::init(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -98,6 +116,14 @@ fn main() -> ExitCode {
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    // Talks to Stripe only: no database needed.
+    if let Command::Stripe {
+        action: StripeAction::Sync,
+    } = command
+    {
+        print!("{}", konqer_server::stripe::sync(&config).await?);
+        return Ok(());
+    }
     let store = open_store(&config).await?;
     match command {
         Command::Migrate => {
@@ -171,6 +197,6 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
-        Command::Config => Ok(()),
+        Command::Config | Command::Stripe { .. } => Ok(()),
     }
 }

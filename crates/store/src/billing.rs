@@ -186,6 +186,17 @@ pub trait BillingStore: Send + Sync + 'static {
     /// The user a portal link belongs to, while it is valid.
     async fn portal_session_user(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Uuid>>;
     async fn checkout_session(&self, id: &str) -> Result<Option<CheckoutSession>>;
+    /// The user's Stripe customer (`users.stripe_customer_id`), once one was created.
+    async fn stripe_customer_id(&self, user_id: Uuid) -> Result<Option<String>>;
+    /// Stores the user's Stripe customer unless one is stored already, and returns the one
+    /// stored: the first writer wins, so two concurrent checkouts agree on one customer.
+    /// `None` when the user does not exist; a customer id held by another user is
+    /// `StoreError::Conflict`.
+    async fn set_stripe_customer_id(
+        &self,
+        user_id: Uuid,
+        customer_id: &str,
+    ) -> Result<Option<String>>;
     /// Marks a session paid if it is open and unexpired; false when it was not (a second
     /// submission, or too late). At most one caller ever gets true.
     async fn complete_checkout_session(&self, id: &str, now: DateTime<Utc>) -> Result<bool>;

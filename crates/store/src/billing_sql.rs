@@ -496,6 +496,36 @@ macro_rules! impl_billing_store {
                 Ok(row.map(Into::into))
             }
 
+            async fn stripe_customer_id(
+                &self,
+                user_id: uuid::Uuid,
+            ) -> $crate::Result<Option<String>> {
+                let id: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT stripe_customer_id FROM users WHERE id = $1")
+                        .bind(user_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(id.flatten())
+            }
+
+            async fn set_stripe_customer_id(
+                &self,
+                user_id: uuid::Uuid,
+                customer_id: &str,
+            ) -> $crate::Result<Option<String>> {
+                // One statement: PostgreSQL re-reads a row another transaction just updated,
+                // and SQLite has one writer, so COALESCE always sees the first writer's id.
+                let stored: Option<Option<String>> = sqlx::query_scalar(
+                    "UPDATE users SET stripe_customer_id = COALESCE(stripe_customer_id, $2) \
+                     WHERE id = $1 RETURNING stripe_customer_id",
+                )
+                .bind(user_id)
+                .bind(customer_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(stored.flatten())
+            }
+
             async fn complete_checkout_session(
                 &self,
                 id: &str,

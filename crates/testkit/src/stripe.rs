@@ -175,6 +175,23 @@ impl StandInStripe {
         self.state.world().prices.values().cloned().collect()
     }
 
+    /// Archives the price holding `lookup_key` as an operator would in the dashboard (it
+    /// keeps the key until a new price takes it over); false if no price holds it.
+    pub fn archive_price(&self, lookup_key: &str) -> bool {
+        let mut world = self.state.world();
+        let price = world
+            .prices
+            .values_mut()
+            .find(|p| p["lookup_key"].as_str() == Some(lookup_key));
+        match price {
+            Some(price) => {
+                price["active"] = Value::Bool(false);
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn checkout_sessions(&self) -> Vec<Value> {
         let world = self.state.world();
         world.sessions.values().map(|s| s.object.clone()).collect()

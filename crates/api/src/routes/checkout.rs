@@ -1,13 +1,14 @@
-//! `POST /api/checkout/{founding,single,bundle}`: where to send the browser to pay. With no
-//! Stripe key configured this is the local checkout (a page of this server); a purchase that
-//! would add nothing the user does not already have is refused with 409.
+//! `POST /api/checkout/{founding,single,bundle}`: where to send the browser to pay. With
+//! `STRIPE_SECRET_KEY` set this is a Stripe Checkout Session (`stripe_checkout`); without it,
+//! the local checkout (a page of this server). A purchase that would add nothing the user does
+//! not already have is refused with 409.
 
 use axum::extract::State;
 use axum::Json;
 use chrono::Duration;
 use konqer_billing::checkout::Offer;
 use konqer_domain::{BillingInterval, ServiceKey};
-use konqer_store::CheckoutSession;
+use konqer_store::{CheckoutSession, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -15,6 +16,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::extract::{ApiJson, Validate};
 use crate::problem::{ApiError, FieldError};
+use crate::routes::stripe_checkout;
 use crate::AppState;
 
 /// A local checkout link works for a day.
@@ -64,12 +66,13 @@ impl Validate for BundleRequest {
     responses(
         (status = 200, description = "Where to pay", body = CheckoutStarted),
         (status = 409, description = "Already covered", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Stripe failed or could not be reached (nothing charged)", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn founding(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
 ) -> Result<Json<CheckoutStarted>, ApiError> {
-    start(&state, caller.user.id, Offer::Founding).await
+    start(&state, &caller.user, Offer::Founding).await
 }
 
 /// One service, monthly or yearly.
@@ -78,6 +81,7 @@ pub async fn founding(
         (status = 200, description = "Where to pay", body = CheckoutStarted),
         (status = 404, description = "No such service", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already covered", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Stripe failed or could not be reached (nothing charged)", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad interval", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn single(
@@ -97,7 +101,7 @@ pub async fn single(
             ))
         })?;
     let interval = interval(&body.interval).map_err(|e| ApiError::Invalid(vec![e]))?;
-    start(&state, caller.user.id, Offer::Single(service, interval)).await
+    start(&state, &caller.user, Offer::Single(service, interval)).await
 }
 
 /// All twelve services, monthly or yearly.
@@ -105,6 +109,7 @@ pub async fn single(
     responses(
         (status = 200, description = "Where to pay", body = CheckoutStarted),
         (status = 409, description = "Already covered", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Stripe failed or could not be reached (nothing charged)", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad interval", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn bundle(
@@ -113,29 +118,28 @@ pub async fn bundle(
     ApiJson(body): ApiJson<BundleRequest>,
 ) -> Result<Json<CheckoutStarted>, ApiError> {
     let interval = interval(&body.interval).map_err(|e| ApiError::Invalid(vec![e]))?;
-    start(&state, caller.user.id, Offer::Bundle(interval)).await
+    start(&state, &caller.user, Offer::Bundle(interval)).await
 }
 
 async fn start(
     state: &AppState,
-    user_id: Uuid,
+    user: &User,
     offer: Offer,
 ) -> Result<Json<CheckoutStarted>, ApiError> {
-    let subscriptions = state.store.subscriptions_of(user_id).await?;
+    let subscriptions = state.store.subscriptions_of(user.id).await?;
     if offer.adds_nothing(&subscriptions) {
         return Err(ApiError::Conflict(
             "Your current plan already includes this; nothing to buy.".to_owned(),
         ));
     }
-    if state.settings.stripe_enabled {
-        return Err(ApiError::Unavailable(
-            "Stripe Checkout is not wired up in this build yet; unset STRIPE_SECRET_KEY to use the local checkout.".to_owned(),
-        ));
+    if let Some(stripe) = &state.settings.stripe {
+        let checkout_url = stripe_checkout::checkout_url(state, stripe, user, offer).await?;
+        return Ok(Json(CheckoutStarted { checkout_url }));
     }
     let now = state.clock.now();
     let session = CheckoutSession {
         id: format!("cs_local_{}", Uuid::new_v4().simple()),
-        user_id,
+        user_id: user.id,
         plan: offer.plan(),
         service: offer.service(),
         interval: offer.interval(),
@@ -164,11 +168,20 @@ pub struct PortalStarted {
     responses(
         (status = 200, description = "Where to manage billing", body = PortalStarted),
         (status = 409, description = "Nothing to manage yet", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Stripe failed or could not be reached (nothing charged)", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn portal(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
 ) -> Result<Json<PortalStarted>, ApiError> {
+    if let Some(stripe) = &state.settings.stripe {
+        let portal_url = stripe_checkout::portal_url(&state, stripe, caller.user.id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::Conflict("There is no subscription to manage yet.".to_owned())
+            })?;
+        return Ok(Json(PortalStarted { portal_url }));
+    }
     if state
         .store
         .subscriptions_of(caller.user.id)
@@ -177,11 +190,6 @@ pub async fn portal(
     {
         return Err(ApiError::Conflict(
             "There is no subscription to manage yet.".to_owned(),
-        ));
-    }
-    if state.settings.stripe_enabled {
-        return Err(ApiError::Unavailable(
-            "The Stripe billing portal is not wired up in this build yet.".to_owned(),
         ));
     }
     let now = state.clock.now();

@@ -10,4 +10,5 @@ pub mod me;
 pub mod metrics;
 pub mod oauth;
 pub mod services;
+pub mod stripe_checkout;
 pub mod webhooks;

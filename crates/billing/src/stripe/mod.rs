@@ -7,6 +7,7 @@
 mod endpoints;
 mod error;
 mod form;
+mod hosted;
 mod objects;
 mod sync;
 mod transport;
@@ -19,6 +20,7 @@ use konqer_jobs::Backoff;
 pub use endpoints::{NewCheckout, NewCustomer, NewPrice, NewProduct};
 pub use error::{ErrorDetail, StripeError};
 pub use form::{Form, IdempotencyKey};
+pub use hosted::{HostedError, ReturnUrls, StripeBilling, PRICE_CACHE_TTL};
 pub use objects::{
     CheckoutSession, Customer, Expandable, HasId, List, Metadata, PortalSession, Price, Product,
     Recurring, Subscription, SubscriptionItem,

@@ -63,7 +63,7 @@ impl CatalogPrice {
         }
     }
 
-    fn matches(&self, price: &Price) -> bool {
+    pub(crate) fn matches(&self, price: &Price) -> bool {
         price.unit_amount == Some(self.amount.get())
             && price.currency.eq_ignore_ascii_case("eur")
             && price.interval() == Some(self.interval)
@@ -94,6 +94,7 @@ impl StripeClient {
             .into_iter()
             .filter_map(|price| Some((price.lookup_key.clone()?, price)))
             .collect();
+        let run = uuid::Uuid::new_v4().simple();
         let mut report = SyncReport::default();
         let mut products_checked = HashSet::new();
         for entry in catalog {
@@ -128,10 +129,14 @@ impl StripeClient {
                     "interval": entry.interval.as_str(),
                 }),
             };
-            // The amount is part of the key: a catalog price change is a different request.
+            // One key per run and price: our retries within this run reuse it, so a lost
+            // answer creates no second price. A later run must not reuse it: when the price
+            // it created has been archived since, Stripe would replay that archived price for
+            // 24 h instead of creating its replacement. Across runs the lookup above is what
+            // prevents duplicates.
             let key = IdempotencyKey::new(
                 "sync-price",
-                format_args!("{}-{}", entry.lookup_key, entry.amount.get()),
+                format_args!("{run}-{}-{}", entry.lookup_key, entry.amount.get()),
             );
             self.create_price(&price, &key).await?;
             report.created.push(entry.lookup_key.clone());
