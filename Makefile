@@ -2,27 +2,41 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test bench fmt lint deps clean
+.PHONY: run test bench eval web fmt lint deps clean
 
 ## Build and start `konqer serve`: site + API on 127.0.0.1:4000, admin API on 127.0.0.1:4001,
 ## SQLite under ./data (override anything with KONQER_* variables; see README).
+## The web site is rebuilt only when its sources changed.
 run:
+	scripts/web.sh build
 	$(CARGO) build -p konqer-server --bin konqer
 	./target/debug/konqer serve
 
-## Everything CI checks: formatting, lints, and every test on SQLite and a throwaway
-## PostgreSQL (and Redis) started on loopback for the run.
+## Everything CI checks: formatting, lints, every test on SQLite and a throwaway PostgreSQL
+## (and Redis) started on loopback for the run, the web build (with its type check), and the
+## browser tests in headless Chromium against a fresh `konqer serve`.
 test: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	scripts/test-services.sh -- $(CARGO) test --workspace
+	scripts/browser-tests.sh
 
 ## Load benchmark against a release build on both back ends, beside a bare axum server.
 bench:
 	scripts/bench.sh
 
+## The Objection Crusher's classifier on its labelled set: per-class precision, recall, F1
+## and macro-F1 on the tuning and held-out parts.
+eval:
+	$(CARGO) run -q -p konqer-services --example eval
+
+## Builds the static site into web/out (skipped when nothing changed).
+web:
+	scripts/web.sh build
+
 deps:
 	scripts/install-deps.sh test
+	scripts/web.sh deps
 
 fmt:
 	$(CARGO) fmt --all

@@ -7,8 +7,10 @@ want=()
 have_pg() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null; }
 case "${1:-test}" in
   test)
+    command -v curl >/dev/null || want+=(curl)
     have_pg || want+=(postgresql)
     command -v redis-server >/dev/null || want+=(redis-server)
+    [ -x /usr/bin/chromium ] || want+=(chromium)
     ;;
   bench)
     have_pg || want+=(postgresql)

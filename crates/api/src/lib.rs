@@ -15,6 +15,7 @@ pub mod problem;
 pub mod ratelimit;
 pub mod request_id;
 mod routes;
+pub mod site;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,8 +44,9 @@ pub struct ApiSettings {
     pub trusted_proxies: Vec<net::Cidr>,
     /// Secrets Stripe webhooks may be signed with (two while rolling).
     pub stripe_webhook_secrets: Vec<String>,
-    /// A Stripe account is configured (`STRIPE_SECRET_KEY`); otherwise the local checkout.
-    pub stripe_enabled: bool,
+    /// Stripe Checkout and the Billing Portal, when `STRIPE_SECRET_KEY` is set; otherwise the
+    /// local checkout.
+    pub stripe: Option<Arc<konqer_billing::stripe::StripeBilling>>,
 }
 
 impl std::fmt::Debug for ApiSettings {
@@ -104,6 +106,10 @@ pub fn public_router(state: AppState) -> Router {
             "/api/user/generations/{id}",
             get(routes::generations::get).delete(routes::generations::delete),
         )
+        .route(
+            "/api/user/generations/{id}/carousel.pdf",
+            get(routes::generations::carousel_pdf),
+        )
         .route("/api/openapi.json", get(openapi_json))
         .route(
             "/api/user/me",
@@ -156,13 +162,16 @@ pub fn public_router(state: AppState) -> Router {
         )
         .merge(limited);
     let api = match &state.settings.web_dir {
-        Some(dir) if dir.is_dir() => api.fallback_service(
-            tower_http::services::ServeDir::new(dir)
-                .append_index_html_on_directories(true)
-                .not_found_service(axum::handler::HandlerWithoutStateExt::into_service(
-                    not_found,
-                )),
-        ),
+        Some(dir) if dir.is_dir() => {
+            let site = site::Site::new(dir.clone());
+            let serve = move |request: axum::extract::Request| {
+                let site = site.clone();
+                async move { site.serve(request).await }
+            };
+            // The social sign-in landing page lives under /auth, which is otherwise the API's.
+            api.route("/auth/callback/", get(serve.clone()))
+                .fallback(serve)
+        }
         _ => api.fallback(not_found),
     };
     let metrics = state.metrics.clone();

@@ -36,6 +36,7 @@ use utoipa::{Modify, OpenApi};
         crate::routes::generations::list,
         crate::routes::generations::get,
         crate::routes::generations::delete,
+        crate::routes::generations::carousel_pdf,
         crate::routes::checkout::founding,
         crate::routes::checkout::single,
         crate::routes::checkout::bundle,

@@ -5,12 +5,11 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{assert_problem, TestApp};
-use konqer_domain::{Plan, ServiceKey, SubscriptionStatus};
+use common::{assert_problem, grant_founding as found, signed_up, TestApp};
+use konqer_domain::ServiceKey;
 use konqer_store::testing::TestDb;
-use konqer_store::{ServiceConfigPatch, SubscriptionSnapshot, WebhookEffects};
+use konqer_store::ServiceConfigPatch;
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 konqer_store::both_backends!(
     checks_come_in_order_and_locked_services_say_why,
@@ -199,49 +198,6 @@ async fn start(db: TestDb, launch: chrono::NaiveDate) -> TestApp {
         ],
     )
     .await
-}
-
-async fn signed_up(app: &TestApp, email: &str) -> (String, Uuid) {
-    let token = app.register(email, "correct horse battery staple").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let id = app
-        .db
-        .store
-        .find_user_by_email(email)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    (token, id)
-}
-
-/// Grants a founding membership directly (the billing suites test how purchases get here).
-async fn found(app: &TestApp, user: Uuid) {
-    let now = Utc::now();
-    let effects = WebhookEffects {
-        event_id: format!("evt_{user}"),
-        event_type: "customer.subscription.created".into(),
-        event_created: now,
-        subscription: Some(SubscriptionSnapshot {
-            stripe_subscription_id: format!("sub_{user}"),
-            stripe_customer_id: None,
-            user_id: user,
-            plan: Plan::Founding,
-            service: None,
-            interval: Plan::Founding.interval(),
-            status: SubscriptionStatus::Active,
-            canceled_at: None,
-            period: Some((now, now + Duration::days(365))),
-            cancel_at_period_end: Some(false),
-        }),
-        payment: None,
-        refund: None,
-        emails: Vec::new(),
-        now,
-    };
-    app.db.store.apply_webhook(&effects).await.unwrap();
 }
 
 async fn generate(app: &TestApp, token: &str, service: &str, body: &Value) -> reqwest::Response {

@@ -187,6 +187,49 @@ pub async fn get(
     Ok(Json(generation.into()))
 }
 
+/// A carousel generation as a PDF: 1080×1350 pages, the format of LinkedIn document posts.
+#[utoipa::path(get, path = "/api/user/generations/{id}/carousel.pdf", tag = "account", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The slides as a PDF", content_type = "application/pdf"),
+              (status = 404, description = "Not yours, not there, or not a carousel", body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn carousel_pdf(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = generation_id(&id)?;
+    let generation = state
+        .store
+        .get_generation(caller.user.id, id)
+        .await?
+        .filter(|g| g.service == ServiceKey::Carousel)
+        .ok_or_else(|| {
+            ApiError::NotFound("There is no such carousel in your history.".to_owned())
+        })?;
+    // Rendering is pure CPU work of a few milliseconds per page; keep it off the runtime.
+    let pdf = tokio::task::spawn_blocking(move || {
+        konqer_services::carousel::render_pdf(&generation.input, &generation.output)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    let disposition = format!(
+        "attachment; filename=\"konqer-carousel-{}.pdf\"",
+        &id.simple().to_string()[..8]
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
 /// Deletes one of the caller's generations.
 #[utoipa::path(delete, path = "/api/user/generations/{id}", tag = "account", security(("bearer" = [])),
     params(("id" = String, Path)),

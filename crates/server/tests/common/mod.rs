@@ -6,12 +6,15 @@
 
 use std::sync::Arc;
 
-use konqer_domain::SystemClock;
+use chrono::{Duration, Utc};
+use konqer_domain::{Plan, SubscriptionStatus, SystemClock};
 use konqer_server::{launch, Config, Roles};
 use konqer_store::testing::TestDb;
+use konqer_store::{SubscriptionSnapshot, WebhookEffects};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use uuid::Uuid;
 
 pub struct TestApp {
     pub base: String,
@@ -187,4 +190,48 @@ pub async fn assert_problem(
     );
     assert_eq!(body["instance"], request_id.as_str(), "{body}");
     body
+}
+
+/// Signs up `email` and returns its access token and user id.
+pub async fn signed_up(app: &TestApp, email: &str) -> (String, Uuid) {
+    let token = app.register(email, "correct horse battery staple").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id = app
+        .db
+        .store
+        .find_user_by_email(email)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    (token, id)
+}
+
+/// Grants a founding membership directly (the billing suites test how purchases get here).
+pub async fn grant_founding(app: &TestApp, user: Uuid) {
+    let now = Utc::now();
+    let effects = WebhookEffects {
+        event_id: format!("evt_{user}"),
+        event_type: "customer.subscription.created".into(),
+        event_created: now,
+        subscription: Some(SubscriptionSnapshot {
+            stripe_subscription_id: format!("sub_{user}"),
+            stripe_customer_id: None,
+            user_id: user,
+            plan: Plan::Founding,
+            service: None,
+            interval: Plan::Founding.interval(),
+            status: SubscriptionStatus::Active,
+            canceled_at: None,
+            period: Some((now, now + Duration::days(365))),
+            cancel_at_period_end: Some(false),
+        }),
+        payment: None,
+        refund: None,
+        emails: Vec::new(),
+        now,
+    };
+    app.db.store.apply_webhook(&effects).await.unwrap();
 }
