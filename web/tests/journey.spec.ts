@@ -97,5 +97,13 @@ test('a newcomer signs up, buys the founding membership and runs the launch serv
   const stored = await page.evaluate(() => JSON.stringify({ ...window.localStorage, ...window.sessionStorage }));
   expect(stored).not.toMatch(/eyJ|krt_/);
 
+  // Deleting a result asks first, then removes it from the history.
+  await page.getByTestId('history-item').filter({ hasText: 'Sales Objection Crusher' }).getByRole('link').click();
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('group', { name: 'Confirm deletion' }).getByRole('button', { name: 'Delete' }).click();
+  await expect(page).toHaveURL(/\/history\/$/);
+  await expect(page.getByTestId('history-item')).toHaveCount(2);
+  await expect(page.getByTestId('history-item').filter({ hasText: 'Sales Objection Crusher' })).toHaveCount(0);
+
   expect(problems).toEqual([]);
 });

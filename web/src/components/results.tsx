@@ -181,11 +181,16 @@ function Carousel({ output, generationId }: { output: Output; generationId?: str
       {error && <Banner kind="error">{error}</Banner>}
       <ol className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3" data-testid="slides">
         {slides.map((s, i) => (
-          <li key={i} className="flex aspect-[4/5] flex-col rounded-2xl bg-slate-900 p-5 text-white shadow-md">
+          <li key={i} className="flex min-h-[18rem] flex-col rounded-2xl bg-slate-900 p-5 text-white shadow-md">
             <span className="text-xs text-slate-300">{s.number ?? i + 1} / {slides.length}</span>
             <p className="mt-3 text-lg font-bold leading-snug">{s.title}</p>
-            <p className="mt-3 flex-1 overflow-hidden text-sm text-slate-200">{s.content}</p>
-            {s.visual_prompt && <p className="mt-2 line-clamp-2 text-xs italic text-slate-300">Visual: {s.visual_prompt}</p>}
+            <p className="mt-3 flex-1 whitespace-pre-line text-sm text-slate-200">{s.content}</p>
+            {s.visual_prompt && (
+              <details className="mt-3 text-xs text-slate-300">
+                <summary className="cursor-pointer">Visual idea</summary>
+                <p className="mt-1 italic">{s.visual_prompt}</p>
+              </details>
+            )}
           </li>
         ))}
       </ol>
