@@ -3,28 +3,39 @@
 import { useId, type InputHTMLAttributes, type ReactNode } from 'react';
 import { AlertCircle, CheckCircle2 } from 'lucide-react';
 
+/** The ids a field's `aria-describedby` names, for its hint and its error. */
+export function describedBy(id: string, hint: unknown, error: unknown): string | undefined {
+  return [error ? `${id}-error` : '', hint ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined;
+}
+
+/** The hint under a field, or its error when there is one. */
+export function FieldNote({ id, hint, error }: { id: string; hint?: ReactNode; error?: string }) {
+  if (error)
+    return (
+      <p id={`${id}-error`} className="field-error">
+        {error}
+      </p>
+    );
+  if (!hint) return null;
+  return (
+    <p id={`${id}-hint`} className="mt-1 text-sm text-slate-600">
+      {hint}
+    </p>
+  );
+}
+
 export function TextField(
   props: { label: string; name: string; error?: string; hint?: ReactNode } & InputHTMLAttributes<HTMLInputElement>,
 ) {
   const { label, name, error, hint, ...rest } = props;
   const id = `field-${name}-${useId().replace(/:/g, '')}`;
-  const described = [error ? `${id}-error` : '', hint ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined;
   return (
     <div>
       <label htmlFor={id} className="label">
         {label}
       </label>
-      <input id={id} name={name} className="input" aria-invalid={error ? true : undefined} aria-describedby={described} {...rest} />
-      {hint && !error && (
-        <p id={`${id}-hint`} className="mt-1 text-sm text-slate-600">
-          {hint}
-        </p>
-      )}
-      {error && (
-        <p id={`${id}-error`} className="field-error">
-          {error}
-        </p>
-      )}
+      <input id={id} name={name} className="input" aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, hint, error)} {...rest} />
+      <FieldNote id={id} hint={hint} error={error} />
     </div>
   );
 }

@@ -4,6 +4,7 @@
 // 422 answer are shown under the field they name.
 import { Minus, Plus } from 'lucide-react';
 import type { JsonSchema } from '@/lib/catalog';
+import { describedBy, FieldNote } from './form';
 import { enumLabel, fields, humanize, schemaType } from '@/lib/schema';
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -44,8 +45,7 @@ export function SchemaForm({ schema, value, onChange, errors, prefix = '' }: Pro
           </label>
         );
         const help = hint(s, required);
-        const described = [error ? `${id}-error` : '', help ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined;
-        const common = { id, 'aria-invalid': error ? true : undefined, 'aria-describedby': described, 'aria-required': required || undefined };
+        const common = { id, 'aria-invalid': error ? true : undefined, 'aria-describedby': describedBy(id, help, error), 'aria-required': required || undefined };
         let control;
         if (type === 'object' && s.properties) {
           const inner = (value[name] as FormValue | undefined) ?? {};
@@ -144,16 +144,7 @@ export function SchemaForm({ schema, value, onChange, errors, prefix = '' }: Pro
           <div key={path}>
             {label}
             {control}
-            {help && !error && (
-              <p id={`${id}-hint`} className="mt-1 text-sm text-slate-600">
-                {help}
-              </p>
-            )}
-            {error && (
-              <p id={`${id}-error`} className="field-error">
-                {error}
-              </p>
-            )}
+            <FieldNote id={id} hint={help} error={error} />
           </div>
         );
       })}
