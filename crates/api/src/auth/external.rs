@@ -8,9 +8,8 @@ use std::sync::Arc;
 use konqer_identity::http::HttpClient;
 use konqer_identity::oidc::{ExternalClaims, OidcSettings, OidcVerifier};
 use konqer_identity::{Email, TokenError};
-use konqer_store::{NewUser, StoreError, User};
+use konqer_store::{StoreError, User};
 use tokio::sync::OnceCell;
-use uuid::Uuid;
 
 use super::{AuthError, Authenticated};
 use crate::App;
@@ -83,19 +82,7 @@ async fn provision(app: &App, claims: &ExternalClaims) -> Result<User, AuthError
         tracing::info!(user_id = %existing.id, "linked an external identity by verified email");
         return Ok(existing);
     }
-    let new_user = NewUser {
-        id: Uuid::now_v7(),
-        email: email.into_string(),
-        name: claims
-            .name
-            .clone()
-            .unwrap_or_default()
-            .chars()
-            .take(200)
-            .collect(),
-        email_verified: claims.email_verified,
-        now,
-    };
+    let new_user = super::external_user(email, claims.name.as_deref(), claims.email_verified, now);
     match app
         .store
         .create_user_with_keycloak_id(&new_user, &claims.subject)

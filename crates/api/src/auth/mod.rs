@@ -377,3 +377,21 @@ fn unverified_issuer(token: &str) -> Option<String> {
 
 /// Shared handle.
 pub type SharedIdentity = Arc<Identity>;
+
+/// A new account for someone an external identity vouches for (OIDC issuer or social
+/// login): the verified email, and the display name the provider gave, if any, cut to 200
+/// characters.
+pub(crate) fn external_user(
+    email: konqer_identity::Email,
+    name: Option<&str>,
+    email_verified: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> konqer_store::NewUser {
+    konqer_store::NewUser {
+        id: Uuid::now_v7(),
+        email: email.into_string(),
+        name: name.unwrap_or_default().chars().take(200).collect(),
+        email_verified,
+        now,
+    }
+}

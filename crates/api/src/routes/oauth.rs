@@ -10,11 +10,10 @@ use axum::Json;
 use chrono::Duration;
 use konqer_identity::oauth::{OAuthError, ProviderClient, SocialProfile};
 use konqer_identity::Email;
-use konqer_store::{NewUser, OAuthState, StoreError, User};
+use konqer_store::{OAuthState, StoreError, User};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::auth::TokenPair;
 use crate::problem::ApiError;
@@ -254,19 +253,7 @@ async fn sign_in(state: &AppState, profile: &SocialProfile) -> Result<User, ApiE
         .await;
         return Ok(existing);
     }
-    let new_user = NewUser {
-        id: Uuid::now_v7(),
-        email: email.into_string(),
-        name: profile
-            .name
-            .clone()
-            .unwrap_or_default()
-            .chars()
-            .take(200)
-            .collect(),
-        email_verified: true,
-        now,
-    };
+    let new_user = crate::auth::external_user(email, profile.name.as_deref(), true, now);
     match state
         .store
         .create_user_with_identity(&new_user, provider, &profile.subject)
