@@ -7,12 +7,16 @@ use konqer_services::objection::eval::{evaluate, parse_jsonl};
 
 const TUNING: &str = include_str!("../data/objection/eval_tuning.jsonl");
 const HELDOUT: &str = include_str!("../data/objection/eval_heldout.jsonl");
+/// Written by a second engineer who had not seen the patterns, scored once (see the data
+/// README): the better estimate of accuracy on unfamiliar phrasing.
+const INDEPENDENT: &str = include_str!("../data/objection/eval_independent.jsonl");
 
 fn main() {
     let show_heldout_misses = std::env::args().any(|a| a == "--misses");
     for (name, data, show_misses) in [
         ("tuning", TUNING, true),
         ("held-out", HELDOUT, show_heldout_misses),
+        ("independent held-out", INDEPENDENT, show_heldout_misses),
     ] {
         let items = match parse_jsonl(data) {
             Ok(items) => items,
