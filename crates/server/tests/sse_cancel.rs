@@ -1,0 +1,95 @@
+//! A client that leaves while its generation is still being written gets its quota unit back,
+//! and nothing is stored — not even when the slow model answers afterwards.
+
+mod common;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use common::{grant_founding, signed_up, TestApp};
+use konqer_store::testing::TestDb;
+use serde_json::{json, Value};
+
+konqer_store::both_backends!(a_client_that_disconnects_mid_stream_is_not_charged);
+
+async fn used_today(app: &TestApp, token: &str) -> u64 {
+    let me: Value = app
+        .get_as(token, "/api/user/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    me["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == "cold-dm")
+        .and_then(|s| s["used_today"].as_u64())
+        .unwrap()
+}
+
+async fn a_client_that_disconnects_mid_stream_is_not_charged(db: TestDb) {
+    let llm = konqer_testkit::StandInLlm::start("sk-test").await;
+    llm.reply_with(&["Hi Maya, a message that arrives too late for anyone to read it."]);
+    llm.traffic()
+        .delay(konqer_testkit::openai::PATH, Duration::from_secs(2));
+    let today = Utc::now().date_naive().to_string();
+    let base = llm.base_url();
+    let app = TestApp::start(
+        db,
+        &[
+            ("KONQER_LAUNCH_DATE", today.as_str()),
+            ("KONQER_RATE_LIMIT_PER_MINUTE", "0"),
+            ("OPENAI_API_KEY", "sk-test"),
+            ("KONQER_LLM_BASE_URL", base.as_str()),
+        ],
+    )
+    .await;
+    let (token, user) = signed_up(&app, "ada@example.com").await;
+    grant_founding(&app, user).await;
+
+    let request = app
+        .client
+        .post(app.url("/api/services/cold-dm/generate"))
+        .bearer_auth(&token)
+        .header("accept", "text/event-stream")
+        .json(
+            &json!({"prospect_name": "Maya Chen", "company": "Northwind",
+            "role": "Head of Sales", "offer": "We write the first message to every prospect."}),
+        );
+    let client = tokio::spawn(async move {
+        let response = request.send().await.unwrap();
+        // Read a little, then hang up while the model is still thinking.
+        let _ = tokio::time::timeout(Duration::from_millis(300), response.bytes()).await;
+    });
+    // The model has the request: the unit is reserved by now.
+    for _ in 0..100 {
+        if llm.traffic().hits(konqer_testkit::openai::PATH) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(llm.traffic().hits(konqer_testkit::openai::PATH), 1);
+    assert_eq!(used_today(&app, &token).await, 1, "reserved while running");
+    client.await.unwrap();
+
+    let mut released = false;
+    for _ in 0..100 {
+        if used_today(&app, &token).await == 0 {
+            released = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(released, "the unit came back after the client left");
+    // Past the model's delay: the abandoned run never completes into a stored generation.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let history: Value = app
+        .get_as(&token, "/api/user/generations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history["items"], json!([]));
+    assert_eq!(used_today(&app, &token).await, 0);
+}
