@@ -2,6 +2,8 @@
 //! (the embedded default). `DATABASE_URL` picks the back end. Both implementations share their
 //! SQL wherever the dialects agree and are held to one conformance suite (`tests/`).
 
+mod admin;
+mod admin_sql;
 mod billing;
 mod billing_sql;
 mod db_enum;
@@ -24,6 +26,7 @@ use chrono::{DateTime, Utc};
 use konqer_domain::ServiceKey;
 use uuid::Uuid;
 
+pub use admin::{AdminStore, DayFigures, FeatureFlag, LedgerPayment, UserQuery, UserSummary};
 pub use billing::{
     BillingStore, CheckoutSession, OutboxEmail, PaymentRecord, PlanRevenue, QueuedEmail,
     RefundRecord, SubscriptionRecord, SubscriptionSnapshot, UnlockCandidate, WebhookEffects,
@@ -119,7 +122,9 @@ pub async fn connect(options: &StoreOptions) -> Result<Arc<dyn Store>> {
 /// Everything Konqer persists. Implementations must behave identically; the conformance
 /// suite is the definition of "identically".
 #[async_trait]
-pub trait Store: IdentityStore + BillingStore + GenerationStore + Send + Sync + 'static {
+pub trait Store:
+    IdentityStore + BillingStore + GenerationStore + AdminStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
     /// Applies pending migrations; safe to run concurrently from several replicas.
     async fn migrate(&self) -> Result<()>;

@@ -87,6 +87,11 @@ pub struct Event {
 pub struct EventFilter {
     pub kind: Option<String>,
     pub user_id: Option<Uuid>,
+    pub service: Option<ServiceKey>,
+    /// Events at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Events before this time.
+    pub to: Option<DateTime<Utc>>,
     pub before: Option<(DateTime<Utc>, Uuid)>,
     pub limit: u32,
 }

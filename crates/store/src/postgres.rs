@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use crate::admin_sql::impl_admin_store;
 use crate::billing_sql::impl_billing_store;
 use crate::generations::impl_generation_store;
 use crate::identity_sql::impl_identity_store;
@@ -41,3 +42,4 @@ impl_store!(PgStore, backend: Backend::Postgres, migrator: MIGRATOR, claim_sql: 
 impl_identity_store!(PgStore);
 impl_billing_store!(PgStore);
 impl_generation_store!(PgStore);
+impl_admin_store!(PgStore);

@@ -300,6 +300,8 @@ macro_rules! impl_store {
                     "SELECT {} FROM events \
                      WHERE ($1 IS NULL OR type = $1) AND ($2 IS NULL OR user_id = $2) \
                        AND ($3 IS NULL OR created_at < $3 OR (created_at = $3 AND id < $4)) \
+                       AND ($6 IS NULL OR service_key = $6) \
+                       AND ($7 IS NULL OR created_at >= $7) AND ($8 IS NULL OR created_at < $8) \
                      ORDER BY created_at DESC, id DESC LIMIT $5",
                     $crate::shared::EVENT_COLUMNS
                 );
@@ -309,6 +311,9 @@ macro_rules! impl_store {
                     .bind(filter.before.map(|(at, _)| at))
                     .bind(filter.before.map(|(_, id)| id))
                     .bind(i64::from(filter.limit.clamp(1, 1000)))
+                    .bind(filter.service.map(|k| k.as_str()))
+                    .bind(filter.from)
+                    .bind(filter.to)
                     .fetch_all(&self.pool)
                     .await?;
                 Ok(rows.into_iter().map(Into::into).collect())

@@ -9,6 +9,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use crate::admin_sql::impl_admin_store;
 use crate::billing_sql::impl_billing_store;
 use crate::generations::impl_generation_store;
 use crate::identity_sql::impl_identity_store;
@@ -58,3 +59,4 @@ impl_store!(SqliteStore, backend: Backend::Sqlite, migrator: MIGRATOR, claim_sql
 impl_identity_store!(SqliteStore);
 impl_billing_store!(SqliteStore);
 impl_generation_store!(SqliteStore);
+impl_admin_store!(SqliteStore);
