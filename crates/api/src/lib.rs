@@ -42,6 +42,8 @@ pub struct ApiSettings {
     pub web_dir: Option<PathBuf>,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<net::Cidr>,
+    /// When non-empty, the admin listener answers only these client addresses.
+    pub admin_allow_ips: Vec<net::Cidr>,
     /// Secrets Stripe webhooks may be signed with (two while rolling).
     pub stripe_webhook_secrets: Vec<String>,
     /// Stripe Checkout and the Billing Portal, when `STRIPE_SECRET_KEY` is set; otherwise the
@@ -59,6 +61,7 @@ impl std::fmt::Debug for ApiSettings {
             )
             .field("web_dir", &self.web_dir)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("admin_allow_ips", &self.admin_allow_ips)
             .field("stripe_webhook_secrets", &"[redacted]")
             .finish()
     }
@@ -110,6 +113,7 @@ pub fn public_router(state: AppState) -> Router {
             "/api/user/generations/{id}/carousel.pdf",
             get(routes::generations::carousel_pdf),
         )
+        .route("/api/user/flags", get(routes::admin::flags::mine))
         .route("/api/openapi.json", get(openapi_json))
         .route(
             "/api/user/me",
@@ -180,14 +184,66 @@ pub fn public_router(state: AppState) -> Router {
 
 /// Everything on the admin listener (never exposed publicly).
 pub fn admin_router(state: AppState) -> Router {
+    let operators = Router::new()
+        .route("/admin/metrics/mrr", get(routes::admin::mrr))
+        .route(
+            "/admin/metrics/overview",
+            get(routes::admin::overview::overview),
+        )
+        .route("/admin/users", get(routes::admin::users::list))
+        .route("/admin/users/{id}", get(routes::admin::users::detail))
+        .route("/admin/users/{id}/access", post(routes::admin::set_access))
+        .route("/admin/payments", get(routes::admin::users::payments))
+        .route("/admin/services", get(routes::admin::services::list))
+        .route(
+            "/admin/services/{service}",
+            get(routes::admin::services::get).patch(routes::admin::services::patch),
+        )
+        .route("/admin/flags", get(routes::admin::flags::list))
+        .route(
+            "/admin/flags/{key}",
+            get(routes::admin::flags::get).put(routes::admin::flags::put),
+        )
+        .route("/admin/events", get(routes::admin::events::list));
+    // The allow-list guards the operators' routes; health and the scrape stay reachable for
+    // probes and Prometheus (the scrape has its own token).
+    let operators = if state.settings.admin_allow_ips.is_empty() {
+        operators
+    } else {
+        operators.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin_allow_list,
+        ))
+    };
     let admin = Router::new()
         .route("/health", get(routes::health::health))
         .route("/metrics", get(routes::metrics::scrape))
-        .route("/admin/metrics/mrr", get(routes::admin::mrr))
-        .route("/admin/users/{id}/access", post(routes::admin::set_access))
+        .merge(operators)
         .fallback(not_found);
     let metrics = state.metrics.clone();
     middleware::layered(admin, &state.settings.http, metrics).with_state(state)
+}
+
+/// `KONQER_ADMIN_ALLOW_IPS`: the admin listener answers only the listed client addresses.
+async fn admin_allow_list(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let ip = client_ip::ClientIp::of(&parts, &state);
+    if !state
+        .settings
+        .admin_allow_ips
+        .iter()
+        .any(|c| c.contains(ip))
+    {
+        tracing::warn!(%ip, "admin request from an address outside KONQER_ADMIN_ALLOW_IPS");
+        return ApiError::Forbidden("This address may not use the admin API.".to_owned())
+            .into_response();
+    }
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
 }
 
 async fn not_found() -> ApiError {

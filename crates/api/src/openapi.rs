@@ -37,6 +37,7 @@ use utoipa::{Modify, OpenApi};
         crate::routes::generations::get,
         crate::routes::generations::delete,
         crate::routes::generations::carousel_pdf,
+        crate::routes::admin::flags::mine,
         crate::routes::checkout::founding,
         crate::routes::checkout::single,
         crate::routes::checkout::bundle,

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod clock;
 pub mod entitlement;
+pub mod flags;
 pub mod money;
 pub mod plan;
 pub mod secret;

@@ -161,6 +161,7 @@ fn api_settings(
         metrics_token: config.metrics_token.as_ref().map(|t| t.expose().clone()),
         web_dir: Some(config.web_dir.clone()),
         trusted_proxies: config.trusted_proxies.clone(),
+        admin_allow_ips: config.admin_allow_ips.clone(),
         stripe_webhook_secrets,
         stripe,
     }

@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use common::{assert_problem, TestApp};
+use common::{assert_problem, operator, TestApp};
 use konqer_domain::{AdminRole, Plan, ServiceKey, SubscriptionStatus};
 use konqer_store::testing::TestDb;
 use konqer_store::{NewUser, SubscriptionSnapshot, WebhookEffects};
@@ -146,35 +146,6 @@ async fn support_locks_and_unlocks_a_service_for_one_user_with_an_audit_trail(db
 
 fn day(n: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap() + Duration::days(n)
-}
-
-/// An operator (or a plain user) with a fresh token carrying their roles.
-async fn operator(app: &TestApp, email: &str, role: Option<AdminRole>) -> String {
-    app.register(email, "correct horse battery staple").await;
-    if let Some(role) = role {
-        let user = app
-            .db
-            .store
-            .find_user_by_email(email)
-            .await
-            .unwrap()
-            .unwrap();
-        app.db
-            .store
-            .set_admin_role(user.id, role, Utc::now())
-            .await
-            .unwrap();
-    }
-    let login: Value = app
-        .post_json(
-            "/auth/login",
-            json!({"email": email, "password": "correct horse battery staple"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    login["access_token"].as_str().unwrap().to_owned()
 }
 
 async fn mrr(app: &TestApp, token: Option<&str>, query: &str) -> reqwest::Response {

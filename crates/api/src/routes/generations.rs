@@ -5,8 +5,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use konqer_domain::ServiceKey;
 use konqer_store::{Generation, GenerationFilter};
@@ -69,17 +67,7 @@ impl Validate for ListQuery {
 }
 
 fn encode_cursor(g: &Generation) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{}", g.created_at.to_rfc3339(), g.id))
-}
-
-fn decode_cursor(cursor: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let (at, id) = text.split_once('|')?;
-    Some((
-        DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
-        id.parse().ok()?,
-    ))
+    super::cursor::encode(g.created_at, g.id)
 }
 
 /// The caller's generations, newest first.
@@ -126,7 +114,7 @@ pub async fn list(
     };
     let before = match query.cursor.as_deref() {
         None | Some("") => None,
-        Some(raw) => match decode_cursor(raw) {
+        Some(raw) => match super::cursor::decode(raw) {
             Some(c) => Some(c),
             None => {
                 errors.push(FieldError::new(

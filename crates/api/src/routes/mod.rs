@@ -1,6 +1,7 @@
 pub mod admin;
 pub mod auth;
 pub mod checkout;
+pub(crate) mod cursor;
 pub mod generate;
 pub mod generations;
 pub mod health;

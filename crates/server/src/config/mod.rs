@@ -72,6 +72,8 @@ pub struct Config {
     pub rate_limit_per_minute: u32,
     /// Peers whose `X-Forwarded-For` is believed (the gateway's addresses).
     pub trusted_proxies: Vec<Cidr>,
+    /// When non-empty, the admin listener answers only these client addresses.
+    pub admin_allow_ips: Vec<Cidr>,
     pub body_limit_bytes: usize,
     pub metrics_token: Option<Secret<String>>,
     pub web_dir: PathBuf,
@@ -182,12 +184,16 @@ impl Config {
                     .map_err(|m| ConfigError::new(raw.name("KONQER_CORS_ORIGINS"), m))
             })
             .collect::<Result<_, _>>()?;
-        let trusted_proxies = list(raw, "KONQER_TRUSTED_PROXIES")
-            .map(|c| {
-                c.parse::<Cidr>()
-                    .map_err(|m| ConfigError::new(raw.name("KONQER_TRUSTED_PROXIES"), m))
-            })
-            .collect::<Result<_, _>>()?;
+        let cidrs = |name: &'static str| {
+            list(raw, name)
+                .map(|c| {
+                    c.parse::<Cidr>()
+                        .map_err(|m| ConfigError::new(raw.name(name), m))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let trusted_proxies = cidrs("KONQER_TRUSTED_PROXIES")?;
+        let admin_allow_ips = cidrs("KONQER_ADMIN_ALLOW_IPS")?;
         let metrics_token = raw.secret("KONQER_METRICS_TOKEN");
         if metrics_token
             .as_ref()
@@ -238,6 +244,7 @@ impl Config {
             cors_origins,
             rate_limit_per_minute: raw.number("KONQER_RATE_LIMIT_PER_MINUTE", 0, 1_000_000)?,
             trusted_proxies,
+            admin_allow_ips,
             body_limit_bytes: raw.number("KONQER_BODY_LIMIT_BYTES", 1024, 64 * 1024 * 1024)?,
             metrics_token,
             web_dir: raw.value("KONQER_WEB_DIR", "a path")?,
@@ -386,6 +393,7 @@ mod tests {
             ("KONQER_OAUTH_LINKEDIN_CLIENT_SECRET", "li-secret"),
             ("KONQER_OAUTH_LINKEDIN_BASE_URL", "http://127.0.0.1:9999"),
             ("KONQER_TRUSTED_PROXIES", "10.0.0.0/8,::1"),
+            ("KONQER_ADMIN_ALLOW_IPS", "127.0.0.1/32"),
             ("KONQER_WEB_URL", "https://konqer.app"),
         ]))
         .unwrap();
@@ -401,6 +409,7 @@ mod tests {
         );
         assert_eq!(c.oauth.len(), 1);
         assert_eq!(c.trusted_proxies.len(), 2);
+        assert_eq!(c.admin_allow_ips.len(), 1);
         assert_eq!(c.web_url, "https://konqer.app");
         assert!(!c.render().contains("li-secret"));
     }

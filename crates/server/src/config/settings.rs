@@ -65,6 +65,7 @@ pub(super) const SETTINGS: &[Setting] = &[
     unset("KONQER_CORS_ORIGINS", "(none: same origin only)"),
     plain("KONQER_RATE_LIMIT_PER_MINUTE", "60"),
     unset("KONQER_TRUSTED_PROXIES", "(none: X-Forwarded-For is ignored)"),
+    unset("KONQER_ADMIN_ALLOW_IPS", "(any address that reaches the admin listener)"),
     plain("KONQER_BODY_LIMIT_BYTES", "1048576"),
     secret("KONQER_METRICS_TOKEN", "(none: /metrics is open on the admin listener)"),
     plain("KONQER_WEB_DIR", "web/out"),

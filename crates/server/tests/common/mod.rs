@@ -11,6 +11,7 @@ use konqer_domain::{Plan, SubscriptionStatus, SystemClock};
 use konqer_server::{launch, Config, Roles};
 use konqer_store::testing::TestDb;
 use konqer_store::{SubscriptionSnapshot, WebhookEffects};
+use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -234,4 +235,37 @@ pub async fn grant_founding(app: &TestApp, user: Uuid) {
         now,
     };
     app.db.store.apply_webhook(&effects).await.unwrap();
+}
+
+/// An operator (or a plain user) with a fresh token carrying their roles.
+pub async fn operator(
+    app: &TestApp,
+    email: &str,
+    role: Option<konqer_domain::AdminRole>,
+) -> String {
+    app.register(email, "correct horse battery staple").await;
+    if let Some(role) = role {
+        let user = app
+            .db
+            .store
+            .find_user_by_email(email)
+            .await
+            .unwrap()
+            .unwrap();
+        app.db
+            .store
+            .set_admin_role(user.id, role, Utc::now())
+            .await
+            .unwrap();
+    }
+    let login: Value = app
+        .post_json(
+            "/auth/login",
+            json!({"email": email, "password": "correct horse battery staple"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    login["access_token"].as_str().unwrap().to_owned()
 }

@@ -1,5 +1,13 @@
 //! The operators' API on the admin listener. Every route needs a token with the `admin` role
-//! and an `admin_users` row; the row's role decides what it may read or change.
+//! and an `admin_users` row; the row's role decides what it may read or change: `finance`
+//! reads revenue and payments, `support` reads users and locks access, `superadmin` does
+//! everything. Every write is recorded as an audit event (who, what, before, after).
+
+pub mod events;
+pub mod flags;
+pub mod overview;
+pub mod services;
+pub mod users;
 
 use std::collections::BTreeMap;
 
@@ -18,7 +26,7 @@ use crate::AppState;
 /// The founding campaign's target.
 pub const FOUNDING_GOAL: i64 = 43;
 
-fn require(admin: &AdminUser, allowed: &[AdminRole]) -> Result<(), ApiError> {
+pub(crate) fn require(admin: &AdminUser, allowed: &[AdminRole]) -> Result<(), ApiError> {
     if admin.role == AdminRole::Superadmin || allowed.contains(&admin.role) {
         Ok(())
     } else {
@@ -50,7 +58,7 @@ impl Validate for MrrQuery {
     }
 }
 
-fn parse_at(raw: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_at(raw: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Some(t.with_timezone(&Utc));
     }
@@ -139,7 +147,7 @@ impl Validate for AccessChange {
     }
 }
 
-fn service_of(raw: &str) -> Result<konqer_domain::ServiceKey, FieldError> {
+pub(crate) fn service_of(raw: &str) -> Result<konqer_domain::ServiceKey, FieldError> {
     raw.parse()
         .ok()
         .or_else(|| konqer_domain::ServiceKey::from_slug(raw))
@@ -191,4 +199,53 @@ pub async fn set_access(
         locked: body.locked,
         was_locked,
     }))
+}
+
+/// Records an operator's change: who made it, to what, and the state before and after.
+pub(crate) async fn audit(
+    state: &AppState,
+    admin: &AdminUser,
+    kind: &str,
+    subject: Option<uuid::Uuid>,
+    service: Option<konqer_domain::ServiceKey>,
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> Result<(), ApiError> {
+    state
+        .store
+        .record_event(&konqer_store::NewEvent {
+            id: uuid::Uuid::now_v7(),
+            kind: kind.to_owned(),
+            user_id: subject,
+            actor_id: Some(admin.auth.user.id),
+            service,
+            data: serde_json::json!({"before": before, "after": after}),
+            at: state.clock.now(),
+        })
+        .await?;
+    Ok(())
+}
+
+pub(crate) use super::cursor::{decode as decode_cursor, encode as encode_cursor};
+
+/// A `limit` query parameter: 1–`max`, `default` when absent.
+pub(crate) fn page_limit(
+    raw: Option<&str>,
+    default: u32,
+    max: u32,
+    errors: &mut Vec<FieldError>,
+) -> u32 {
+    match raw {
+        None => default,
+        Some(raw) => match raw.parse::<u32>() {
+            Ok(n) if (1..=max).contains(&n) => n,
+            _ => {
+                errors.push(FieldError::new(
+                    "limit",
+                    format!("must be a whole number from 1 to {max}"),
+                ));
+                default
+            }
+        },
+    }
 }
