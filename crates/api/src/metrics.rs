@@ -78,6 +78,14 @@ pub struct Metrics {
     pub rate_limited: Counter,
     /// Checks let through uncounted because the shared limiter (Redis) failed; set at scrape.
     pub rate_limit_fail_open: Gauge,
+    /// Business figures read at scrape time: MRR in cents, live subscriptions by plan.
+    pub mrr_cents: Gauge,
+    pub subscriptions: Family<PlanLabels, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PlanLabels {
+    pub plan: &'static str,
 }
 
 fn duration_histogram() -> Histogram {
@@ -120,8 +128,22 @@ impl Metrics {
             "Requests let through unlimited because the shared rate limiter was unavailable",
             rate_limit_fail_open.clone(),
         );
+        let mrr_cents = Gauge::default();
+        registry.register(
+            "konqer_mrr_cents",
+            "Monthly recurring revenue in euro cents (annual plans divided by 12)",
+            mrr_cents.clone(),
+        );
+        let subscriptions = Family::<PlanLabels, Gauge>::default();
+        registry.register(
+            "konqer_subscriptions_live",
+            "Active, trialing and past-due subscriptions by plan",
+            subscriptions.clone(),
+        );
         Arc::new(Metrics {
             registry,
+            mrr_cents,
+            subscriptions,
             http_requests,
             http_duration,
             db_pool,

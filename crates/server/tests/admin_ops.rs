@@ -18,6 +18,7 @@ konqer_store::both_backends!(
     flags_roll_out_by_percentage_and_users_read_their_own,
     events_and_the_overview_show_what_happened,
     the_admin_allow_list_refuses_other_addresses,
+    the_scrape_carries_revenue_gauges,
 );
 
 fn call(
@@ -446,4 +447,28 @@ async fn the_admin_allow_list_refuses_other_addresses(db: TestDb) {
     )
     .await;
     assert_eq!(get(&other, "/admin/services", &root).await.status(), 200);
+}
+
+async fn the_scrape_carries_revenue_gauges(db: TestDb) {
+    let app = TestApp::start(db, &[]).await;
+    let (_, ada) = signed_up(&app, "ada@example.com").await;
+    grant_founding(&app, ada).await;
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.admin))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("konqer_mrr_cents 5825"), "{text}");
+    assert!(
+        text.contains(r#"konqer_subscriptions_live{plan="founding"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"konqer_subscriptions_live{plan="monthly_bundle"} 0"#),
+        "{text}"
+    );
 }

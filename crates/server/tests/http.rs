@@ -140,7 +140,7 @@ async fn unknown_routes_and_wrong_methods_are_problems(db: TestDb) {
     assert_problem(response, 405, "method_not_allowed").await;
     let response = app
         .client
-        .get(format!("{}/admin/users", app.admin))
+        .get(format!("{}/admin/nope", app.admin))
         .send()
         .await
         .unwrap();

@@ -1,5 +1,5 @@
 //! Prometheus scrape endpoint (admin listener only): HTTP series plus gauges read at scrape
-//! time (pool, jobs). Optionally protected by a static bearer token.
+//! time (pool, jobs, MRR and live subscriptions by plan). Optionally protected by a static bearer token.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -50,6 +50,23 @@ pub async fn scrape(
             }
         }
         Err(err) => tracing::warn!(error = %err, "job counts unavailable for /metrics"),
+    }
+    match state.store.mrr_at(state.clock.now()).await {
+        Ok(rows) => {
+            m.mrr_cents.set(rows.iter().map(|r| r.mrr_cents).sum());
+            for plan in konqer_domain::Plan::ALL {
+                let live = rows
+                    .iter()
+                    .find(|r| r.plan == *plan)
+                    .map_or(0, |r| r.subscriptions);
+                m.subscriptions
+                    .get_or_create(&crate::metrics::PlanLabels {
+                        plan: plan.as_str(),
+                    })
+                    .set(live);
+            }
+        }
+        Err(err) => tracing::warn!(error = %err, "revenue unavailable for /metrics"),
     }
     let mut response = m.render().into_response();
     response.headers_mut().insert(
