@@ -81,6 +81,14 @@ pub struct Metrics {
     /// Business figures read at scrape time: MRR in cents, live subscriptions by plan.
     pub mrr_cents: Gauge,
     pub subscriptions: Family<PlanLabels, Gauge>,
+    /// Tokens reported by the text provider, by service and kind (prompt, completion).
+    pub llm_tokens: Family<TokenLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TokenLabels {
+    pub service: &'static str,
+    pub kind: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -140,8 +148,15 @@ impl Metrics {
             "Active, trialing and past-due subscriptions by plan",
             subscriptions.clone(),
         );
+        let llm_tokens = Family::<TokenLabels, Counter>::default();
+        registry.register(
+            "konqer_llm_tokens",
+            "Tokens the text provider reported, by service and kind",
+            llm_tokens.clone(),
+        );
         Arc::new(Metrics {
             registry,
+            llm_tokens,
             mrr_cents,
             subscriptions,
             http_requests,
@@ -151,6 +166,14 @@ impl Metrics {
             rate_limited,
             rate_limit_fail_open,
         })
+    }
+
+    pub fn record_tokens(&self, service: &'static str, prompt: u64, completion: u64) {
+        for (kind, n) in [("prompt", prompt), ("completion", completion)] {
+            self.llm_tokens
+                .get_or_create(&TokenLabels { service, kind })
+                .inc_by(n);
+        }
     }
 
     pub fn record_rate_limited(&self) {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use konqer_domain::Secret;
-use konqer_services::text::{GenerateError, Generator, Prompt};
+use konqer_services::text::{GenerateError, Generator, Prompt, TokenUsage};
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -354,18 +354,44 @@ impl Generator for OpenAiGenerator {
         prompt: &Prompt,
         on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
     ) -> Result<String, GenerateError> {
-        self.client
-            .stream(prompt, None, |d| on_delta(d))
+        self.stream_counted(prompt, on_delta)
             .await
-            .map(|c| c.content)
-            .map_err(|e| GenerateError::Provider(e.to_string()))
+            .map(|(text, _)| text)
     }
 
     async fn complete(&self, prompt: &Prompt) -> Result<String, GenerateError> {
+        self.complete_counted(prompt).await.map(|(text, _)| text)
+    }
+
+    async fn stream_counted(
+        &self,
+        prompt: &Prompt,
+        on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
+    ) -> Result<(String, Option<TokenUsage>), GenerateError> {
+        self.client
+            .stream(prompt, None, |d| on_delta(d))
+            .await
+            .map(counted)
+            .map_err(|e| GenerateError::Provider(e.to_string()))
+    }
+
+    async fn complete_counted(
+        &self,
+        prompt: &Prompt,
+    ) -> Result<(String, Option<TokenUsage>), GenerateError> {
         self.client
             .complete(prompt, None)
             .await
-            .map(|c| c.content)
+            .map(counted)
             .map_err(|e| GenerateError::Provider(e.to_string()))
     }
+}
+
+/// The answer and its token count; a provider that reported nothing counts as unknown.
+fn counted(c: Completion) -> (String, Option<TokenUsage>) {
+    let usage = (c.usage != Usage::default()).then_some(TokenUsage {
+        prompt_tokens: c.usage.prompt_tokens,
+        completion_tokens: c.usage.completion_tokens,
+    });
+    (c.content, usage)
 }

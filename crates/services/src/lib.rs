@@ -8,6 +8,7 @@ pub mod carousel;
 pub mod cold_dm;
 pub mod objection;
 pub mod pdf;
+pub mod repair;
 pub mod text;
 
 use async_trait::async_trait;

@@ -3,12 +3,28 @@
 //! output says which provider wrote it. OpenAI-compatible providers plug in behind the same
 //! trait.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use async_trait::async_trait;
+use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prompt {
     pub system: String,
     pub user: String,
+}
+
+/// Tokens a provider reports having used.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TokenUsage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+impl TokenUsage {
+    pub fn total_tokens(&self) -> u64 {
+        self.prompt_tokens + self.completion_tokens
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +51,84 @@ pub trait Generator: Send + Sync + 'static {
     ) -> Result<String, GenerateError> {
         let text = self.complete(prompt).await?;
         on_delta(&text);
+        Ok(text)
+    }
+
+    /// `complete`, with the tokens used when the provider reports them.
+    async fn complete_counted(
+        &self,
+        prompt: &Prompt,
+    ) -> Result<(String, Option<TokenUsage>), GenerateError> {
+        Ok((self.complete(prompt).await?, None))
+    }
+
+    /// `stream`, with the tokens used when the provider reports them.
+    async fn stream_counted(
+        &self,
+        prompt: &Prompt,
+        on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
+    ) -> Result<(String, Option<TokenUsage>), GenerateError> {
+        Ok((self.stream(prompt, on_delta).await?, None))
+    }
+}
+
+/// A generator for one request that adds up the tokens of every call made through it (the
+/// first answer and a repair, say), so the pipeline can store and count them.
+pub struct Metered {
+    inner: Arc<dyn Generator>,
+    used: Mutex<Option<TokenUsage>>,
+}
+
+impl Metered {
+    pub fn new(inner: Arc<dyn Generator>) -> Metered {
+        Metered {
+            inner,
+            used: Mutex::new(None),
+        }
+    }
+
+    /// The tokens used so far; `None` when the provider reported none.
+    pub fn usage(&self) -> Option<TokenUsage> {
+        *self.used.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn add(&self, usage: Option<TokenUsage>) {
+        if let Some(u) = usage {
+            let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+            let total = used.get_or_insert_with(TokenUsage::default);
+            total.prompt_tokens += u.prompt_tokens;
+            total.completion_tokens += u.completion_tokens;
+        }
+    }
+}
+
+#[async_trait]
+impl Generator for Metered {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn model(&self) -> &str {
+        self.inner.model()
+    }
+
+    fn is_offline(&self) -> bool {
+        self.inner.is_offline()
+    }
+
+    async fn complete(&self, prompt: &Prompt) -> Result<String, GenerateError> {
+        let (text, usage) = self.inner.complete_counted(prompt).await?;
+        self.add(usage);
+        Ok(text)
+    }
+
+    async fn stream(
+        &self,
+        prompt: &Prompt,
+        on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
+    ) -> Result<String, GenerateError> {
+        let (text, usage) = self.inner.stream_counted(prompt, on_delta).await?;
+        self.add(usage);
         Ok(text)
     }
 }

@@ -41,6 +41,17 @@ pub struct Metadata {
     provider: String,
     model: String,
     latency_ms: u64,
+    /// Tokens the provider reported (all calls of this generation); absent offline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    usage: Option<Usage>,
+}
+
+#[derive(Serialize)]
+struct Usage {
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    total_tokens: u64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -210,8 +221,9 @@ async fn produce_and_store(
     on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
 ) -> Result<(Uuid, Value, Metadata), ApiError> {
     let started = Instant::now();
+    let generator = konqer_services::text::Metered::new(state.generator.clone());
     let produced = service
-        .run(input, state.generator.as_ref(), on_delta)
+        .run(input, &generator, on_delta)
         .await
         .map_err(|e| {
             tracing::warn!(service = %key, error = %e, "generation failed");
@@ -220,10 +232,21 @@ async fn produce_and_store(
                     .to_owned(),
             )
         })?;
+    let usage = generator.usage();
+    if let Some(u) = usage {
+        state
+            .metrics
+            .record_tokens(key.as_str(), u.prompt_tokens, u.completion_tokens);
+    }
     let metadata = Metadata {
         provider: produced.provider.clone(),
         model: produced.model.clone(),
         latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        usage: usage.map(|u| Usage {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            total_tokens: u.total_tokens(),
+        }),
     };
     let generation = Generation {
         id: Uuid::now_v7(),
@@ -231,7 +254,7 @@ async fn produce_and_store(
         service: key,
         input: input.clone(),
         output: produced.output.clone(),
-        metadata: json!({"provider": metadata.provider, "model": metadata.model, "latency_ms": metadata.latency_ms}),
+        metadata: serde_json::to_value(&metadata).unwrap_or_else(|_| json!({})),
         created_at: state.clock.now(),
     };
     state.store.insert_generation(&generation).await?;

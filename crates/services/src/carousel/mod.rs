@@ -185,11 +185,15 @@ impl Service for Carousel {
         let (drafts, cited) = if offline {
             offline::draft(&input, &findings)
         } else {
+            let prompt = model::prompt(&input, &findings);
             let answer = generator
-                .stream(&model::prompt(&input, &findings), on_delta)
+                .stream(&prompt, on_delta)
                 .await
                 .map_err(|e| RunError::Generation(e.to_string()))?;
-            let drafts = model::parse(&answer, count).map_err(RunError::Generation)?;
+            let drafts = crate::repair::parsed_or_repaired(generator, &prompt, answer, |a| {
+                model::parse(a, count)
+            })
+            .await?;
             (drafts, findings)
         };
         let slides = slides::finish(drafts, count, offline::cta(&input), |i, d| {

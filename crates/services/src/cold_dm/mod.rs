@@ -184,17 +184,20 @@ impl Service for ColdDm {
             crate::emit_in_chunks(&draft, on_delta);
             draft
         } else {
+            let prompt = Self::prompt(&input);
             let text = generator
-                .stream(&Self::prompt(&input), on_delta)
+                .stream(&prompt, on_delta)
                 .await
                 .map_err(|e| RunError::Generation(e.to_string()))?;
-            let text = text.trim().to_owned();
-            if text.is_empty() {
-                return Err(RunError::Generation(
-                    "the model returned an empty message".to_owned(),
-                ));
-            }
-            text
+            crate::repair::parsed_or_repaired(generator, &prompt, text, |t| {
+                let t = t.trim();
+                if t.is_empty() {
+                    Err("the message was empty".to_owned())
+                } else {
+                    Ok(t.to_owned())
+                }
+            })
+            .await?
         };
         let terms = offline::post_terms(&input.recent_posts);
         let first_name = input

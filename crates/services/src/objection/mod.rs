@@ -229,7 +229,7 @@ impl Service for Objection {
                 })
                 .await
                 .map_err(|e| RunError::Generation(e.to_string()))?;
-            model::parse(&text).map_err(RunError::Generation)?
+            crate::repair::parsed_or_repaired(generator, &prompt, text, model::parse).await?
         };
         Ok(Produced {
             output: json!({
