@@ -66,6 +66,11 @@ test('name and password can be changed', async ({ page }) => {
   await page.getByLabel('Name').fill('Katherine Johnson');
   await page.getByRole('button', { name: 'Save name' }).click();
   await expect(page.getByText('Your name is saved.')).toBeVisible();
+  const offers = page.getByRole('checkbox', { name: /Send me offers by email/ });
+  await expect(offers).toBeChecked();
+  await offers.click();
+  await expect(page.getByText('No more offers by email.')).toBeVisible();
+  await expect(offers).not.toBeChecked();
   const form = page.locator('form', { has: page.getByRole('heading', { name: 'Password' }) });
   await form.getByLabel('Current password').fill(PASSWORD);
   await form.getByLabel('New password').fill('an even better passphrase 2026');

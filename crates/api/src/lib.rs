@@ -49,6 +49,8 @@ pub struct ApiSettings {
     /// Stripe Checkout and the Billing Portal, when `STRIPE_SECRET_KEY` is set; otherwise the
     /// local checkout.
     pub stripe: Option<Arc<konqer_billing::stripe::StripeBilling>>,
+    /// Makes and checks the unsubscribe links of marketing emails.
+    pub unsubscribe: Option<Arc<konqer_mail::UnsubscribeLinks>>,
 }
 
 impl std::fmt::Debug for ApiSettings {
@@ -154,6 +156,11 @@ pub fn public_router(state: AppState) -> Router {
             get(routes::auth::openid_configuration),
         )
         .route("/admin/{*rest}", get(not_found).fallback(not_found))
+        // One-click unsubscribe (RFC 8058): mail providers POST here without a session.
+        .route(
+            "/email/unsubscribe",
+            get(routes::unsubscribe::page).post(routes::unsubscribe::confirm),
+        )
         // Stripe authenticates with its signature and retries on 429; not gateway-limited.
         .route("/api/webhooks/stripe", post(routes::webhooks::stripe))
         .route(

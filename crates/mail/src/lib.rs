@@ -7,7 +7,9 @@ pub mod message;
 pub mod sender;
 pub mod templates;
 pub mod transport;
+pub mod unsubscribe;
 
 pub use message::Rendered;
 pub use sender::{SendEmail, JOB_KIND};
 pub use transport::{FileSink, Transport};
+pub use unsubscribe::UnsubscribeLinks;

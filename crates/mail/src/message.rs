@@ -21,6 +21,8 @@ pub struct Outgoing {
     pub text: String,
     pub html: Option<String>,
     pub date: DateTime<Utc>,
+    /// One-click unsubscribe URL of a marketing email (RFC 8058 headers).
+    pub list_unsubscribe: Option<String>,
 }
 
 impl Outgoing {
@@ -33,6 +35,10 @@ impl Outgoing {
         out.push_str(&format!("Subject: {}\r\n", encode_header(&self.subject)));
         out.push_str(&format!("Date: {}\r\n", self.date.to_rfc2822()));
         out.push_str(&format!("Message-ID: <{}@konqer.app>\r\n", self.id));
+        if let Some(url) = &self.list_unsubscribe {
+            out.push_str(&format!("List-Unsubscribe: <{url}>\r\n"));
+            out.push_str("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+        }
         out.push_str("MIME-Version: 1.0\r\n");
         match &self.html {
             None => {
@@ -135,6 +141,7 @@ mod tests {
             text: "Hello Ada,\nprice: 699 €".into(),
             html: Some("<p>Hello Ada</p>".into()),
             date: Utc.with_ymd_and_hms(2026, 11, 25, 9, 30, 0).unwrap(),
+            list_unsubscribe: None,
         };
         let eml = message.to_eml();
         assert!(eml.starts_with(

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::message::Outgoing;
 use crate::transport::{SendError, Transport};
+use crate::unsubscribe::{is_marketing, UnsubscribeLinks};
 
 pub const JOB_KIND: &str = konqer_store::SEND_EMAIL_JOB;
 
@@ -21,6 +22,8 @@ pub struct SendEmail {
     pub transport: Arc<dyn Transport>,
     pub clock: Arc<dyn Clock>,
     pub from: String,
+    /// Marketing emails carry a one-click unsubscribe link made with these.
+    pub unsubscribe: Arc<UnsubscribeLinks>,
 }
 
 #[async_trait]
@@ -41,14 +44,49 @@ impl JobHandler for SendEmail {
         if email.sent {
             return Ok(());
         }
+        let marketing = is_marketing(&email.kind);
+        if marketing && email.marketing_opt_out {
+            // Decided at send time: an unsubscribe between queueing and sending still counts.
+            let _ = self
+                .store
+                .record_email_failure(id, "not sent: the recipient unsubscribed", true)
+                .await;
+            tracing::info!(outbox_id = %id, kind = %email.kind, "marketing email skipped: unsubscribed");
+            return Ok(());
+        }
+        let unsubscribe = match (marketing, email.user_id) {
+            (true, Some(user_id)) => Some(self.unsubscribe.url(user_id)),
+            _ => None,
+        };
+        let (text, html) = match &unsubscribe {
+            None => (email.body_text.clone(), email.body_html.clone()),
+            Some(url) => (
+                format!(
+                    "{}\n\n--\nNo more offers like this: {url}\n",
+                    email.body_text
+                ),
+                email.body_html.as_ref().map(|html| {
+                    let footer = format!(
+                        "<p style=\"font-size:12px;color:#64748b\">No more offers like this? \
+                         <a href=\"{}\">Unsubscribe</a>.</p>",
+                        url.replace('&', "&amp;")
+                    );
+                    match html.rfind("</body>") {
+                        Some(at) => format!("{}{footer}{}", &html[..at], &html[at..]),
+                        None => format!("{html}{footer}"),
+                    }
+                }),
+            ),
+        };
         let message = Outgoing {
             id: email.id,
             from: self.from.clone(),
             to: email.to_address.clone(),
             subject: email.subject.clone(),
-            text: email.body_text.clone(),
-            html: email.body_html.clone(),
+            text,
+            html,
             date: self.clock.now(),
+            list_unsubscribe: unsubscribe,
         };
         match self.transport.send(&message).await {
             Ok(()) => {

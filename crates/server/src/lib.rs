@@ -59,11 +59,12 @@ pub fn job_registry(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     launch: chrono::NaiveDate,
-) -> Registry {
+) -> anyhow::Result<Registry> {
     // The embedded transport: `.eml` files in the data directory. SMTP and HTTP-API
     // transports plug in here when configured (not built yet).
     let transport = Arc::new(konqer_mail::FileSink::new(config.data_dir.join("mail")));
-    Registry::new()
+    let unsubscribe = unsubscribe_links(config)?;
+    Ok(Registry::new()
         .register(
             konqer_mail::JOB_KIND,
             konqer_mail::SendEmail {
@@ -71,6 +72,7 @@ pub fn job_registry(
                 transport,
                 clock: clock.clone(),
                 from: "Konqer <hello@konqer.app>".to_owned(),
+                unsubscribe,
             },
         )
         .register(
@@ -81,7 +83,7 @@ pub fn job_registry(
                 launch,
                 web_url: config.web_url.clone(),
             },
-        )
+        ))
 }
 
 /// `KONQER_LAUNCH_DATE`, or the day the database was created.
@@ -108,10 +110,41 @@ pub fn webhook_secrets(config: &Config) -> anyhow::Result<Vec<String>> {
             .filter(|s| !s.is_empty())
             .collect());
     }
-    let path = config.data_dir.join("stripe_webhook_secret");
+    let secret = data_dir_secret(config, "stripe_webhook_secret", || {
+        format!("whsec_{}", uuid::Uuid::new_v4().simple())
+    })?;
+    Ok(vec![secret])
+}
+
+/// The key of marketing emails' unsubscribe links: `KONQER_UNSUBSCRIBE_SECRET`, or one kept
+/// in the data directory (a fleet must set the variable so every replica agrees).
+pub fn unsubscribe_links(config: &Config) -> anyhow::Result<Arc<konqer_mail::UnsubscribeLinks>> {
+    let key = match &config.unsubscribe_secret {
+        Some(secret) => secret.expose().clone(),
+        None => data_dir_secret(config, "unsubscribe_secret", || {
+            format!(
+                "{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            )
+        })?,
+    };
+    Ok(Arc::new(konqer_mail::UnsubscribeLinks::new(
+        key.into_bytes(),
+        &config.public_url,
+    )))
+}
+
+/// A secret generated once and kept, owner-readable only, in the data directory.
+fn data_dir_secret(
+    config: &Config,
+    file: &str,
+    make: impl FnOnce() -> String,
+) -> anyhow::Result<String> {
+    let path = config.data_dir.join(file);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         if !existing.trim().is_empty() {
-            return Ok(vec![existing.trim().to_owned()]);
+            return Ok(existing.trim().to_owned());
         }
     }
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
@@ -120,10 +153,10 @@ pub fn webhook_secrets(config: &Config) -> anyhow::Result<Vec<String>> {
             config.data_dir.display()
         )
     })?;
-    let secret = format!("whsec_{}", uuid::Uuid::new_v4().simple());
+    let secret = make();
     write_private(&path, &secret)
         .with_context(|| format!("KONQER_DATA_DIR: cannot write {}", path.display()))?;
-    Ok(vec![secret])
+    Ok(secret)
 }
 
 #[cfg(unix)]
@@ -147,6 +180,7 @@ fn api_settings(
     config: &Config,
     stripe_webhook_secrets: Vec<String>,
     stripe: Option<Arc<konqer_billing::stripe::StripeBilling>>,
+    unsubscribe: Arc<konqer_mail::UnsubscribeLinks>,
 ) -> ApiSettings {
     ApiSettings {
         http: HttpSettings {
@@ -164,6 +198,7 @@ fn api_settings(
         admin_allow_ips: config.admin_allow_ips.clone(),
         stripe_webhook_secrets,
         stripe,
+        unsubscribe: Some(unsubscribe),
     }
 }
 
@@ -261,7 +296,7 @@ pub async fn launch(
         };
         let runner = Runner::new(
             store.clone(),
-            job_registry(config, store.clone(), clock.clone(), launch_date),
+            job_registry(config, store.clone(), clock.clone(), launch_date)?,
             clock.clone(),
             options,
         );
@@ -292,7 +327,12 @@ pub async fn launch(
             limiter: limiter(config).await?,
             services: Arc::new(konqer_services::registry()),
             generator: generator(config)?,
-            settings: api_settings(config, webhook_secrets(config)?, stripe::billing(config)?),
+            settings: api_settings(
+                config,
+                webhook_secrets(config)?,
+                stripe::billing(config)?,
+                unsubscribe_links(config)?,
+            ),
         }));
         let public_addr = public.local_addr()?;
         let admin_addr = admin.local_addr()?;

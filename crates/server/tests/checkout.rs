@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{assert_problem, TestApp};
+use common::{assert_problem, eml_files, TestApp};
 use konqer_domain::{BillingInterval, Plan};
 use konqer_store::testing::TestDb;
 use konqer_store::CheckoutSession;
@@ -144,27 +144,6 @@ async fn the_local_portal_cancels_at_period_end_and_resumes(db: TestDb) {
         "not_found",
     )
     .await;
-}
-
-/// Waits for the sender job to write `count` `.eml` files into the mail sink.
-async fn eml_files(app: &TestApp, count: usize) -> Vec<String> {
-    let dir = app.data_dir.join("mail");
-    for _ in 0..200 {
-        let files: Vec<String> = std::fs::read_dir(&dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-                    .collect()
-            })
-            .unwrap_or_default();
-        if files.len() >= count {
-            return files;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("expected {count} .eml files in {}", dir.display());
 }
 
 async fn purchases_send_welcome_cross_sell_and_bundle_emails_once(db: TestDb) {

@@ -124,7 +124,12 @@ pub struct QueuedEmail {
     pub body_text: String,
     pub body_html: Option<String>,
     pub sent: bool,
+    /// `pending`, `sent` or `dead` (given up, or not to be sent).
+    pub status: String,
     pub created_at: DateTime<Utc>,
+    pub user_id: Option<Uuid>,
+    /// The recipient unsubscribed from marketing emails.
+    pub marketing_opt_out: bool,
 }
 
 /// The job kind that sends one outbox row; its payload is `{"outbox_id": …}`.
@@ -174,6 +179,8 @@ pub trait BillingStore: Send + Sync + 'static {
     async fn record_email_failure(&self, id: Uuid, error: &str, dead: bool) -> Result<()>;
     /// Outbox rows of one kind for a user (tests and support).
     async fn emails_of(&self, user_id: Uuid) -> Result<Vec<QueuedEmail>>;
+    /// Turns marketing emails off (or back on) for a user; false when there is no such user.
+    async fn set_marketing_opt_out(&self, user_id: Uuid, opt_out: bool) -> Result<bool>;
     async fn create_checkout_session(&self, session: &CheckoutSession) -> Result<()>;
     /// A local billing-portal link for a user, valid until `expires_at`.
     async fn create_portal_session(

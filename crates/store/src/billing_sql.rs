@@ -153,7 +153,9 @@ impl From<CheckoutRow> for crate::billing::CheckoutSession {
 
 /// `status` is an enum on PostgreSQL; read it as text on both.
 pub(crate) const EMAIL_COLUMNS_CAST: &str =
-    "id, kind, to_address, subject, body_text, body_html, CAST(status AS TEXT) AS status, created_at";
+    "id, kind, to_address, subject, body_text, body_html, CAST(status AS TEXT) AS status, created_at, \
+     user_id, COALESCE((SELECT u.marketing_opt_out FROM users u WHERE u.id = email_outbox.user_id), false) \
+     AS marketing_opt_out";
 
 /// An `outbox_status` literal both dialects accept in an UPDATE (PostgreSQL coerces a quoted
 /// literal to the column's enum).
@@ -175,6 +177,8 @@ pub(crate) struct EmailRow {
     body_html: Option<String>,
     status: String,
     created_at: DateTime<Utc>,
+    user_id: Option<Uuid>,
+    marketing_opt_out: bool,
 }
 
 impl From<EmailRow> for crate::billing::QueuedEmail {
@@ -187,7 +191,10 @@ impl From<EmailRow> for crate::billing::QueuedEmail {
             body_text: r.body_text,
             body_html: r.body_html,
             sent: r.status == "sent",
+            status: r.status,
             created_at: r.created_at,
+            user_id: r.user_id,
+            marketing_opt_out: r.marketing_opt_out,
         }
     }
 }
@@ -379,6 +386,19 @@ macro_rules! impl_billing_store {
                 let row: Option<$crate::billing_sql::EmailRow> =
                     sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?;
                 Ok(row.map(Into::into))
+            }
+
+            async fn set_marketing_opt_out(
+                &self,
+                user_id: uuid::Uuid,
+                opt_out: bool,
+            ) -> $crate::Result<bool> {
+                let done = sqlx::query("UPDATE users SET marketing_opt_out = $2 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(opt_out)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
             }
 
             async fn emails_of(

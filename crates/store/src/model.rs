@@ -48,6 +48,8 @@ pub struct User {
     pub email_verified: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Unsubscribed from marketing emails (offers); transactional ones still arrive.
+    pub marketing_opt_out: bool,
 }
 
 /// A user to create. `email` must already be normalised (trimmed, lower-case).

@@ -14,7 +14,8 @@ use crate::model::{Event, Job, ServiceConfig, User};
 pub(crate) const SERVICE_CONFIG_COLUMNS: &str = "key, name, slug, service_type, \
     pricing_monthly_cents, pricing_annual_cents, rate_limit_daily, release_offset_days, \
     enabled, config, updated_at";
-pub(crate) const USER_COLUMNS: &str = "id, email, name, email_verified, created_at, updated_at";
+pub(crate) const USER_COLUMNS: &str =
+    "id, email, name, email_verified, created_at, updated_at, marketing_opt_out";
 pub(crate) const EVENT_COLUMNS: &str = "id, type, user_id, actor_id, service_key, data, created_at";
 pub(crate) const JOB_COLUMNS: &str = "id, kind, payload, state, attempts, max_attempts, run_at, \
     locked_by, locked_until, last_error, dedupe_key";
@@ -74,6 +75,7 @@ pub(crate) struct UserRow {
     email_verified: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    marketing_opt_out: bool,
 }
 
 impl From<UserRow> for User {
@@ -85,6 +87,7 @@ impl From<UserRow> for User {
             email_verified: r.email_verified,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            marketing_opt_out: r.marketing_opt_out,
         }
     }
 }

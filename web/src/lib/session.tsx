@@ -29,6 +29,7 @@ export type Me = {
   id: string;
   email: string;
   name: string;
+  marketing_emails?: boolean;
   roles: string[];
   subscription: Subscription | null;
   subscriptions?: Subscription[];

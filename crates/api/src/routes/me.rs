@@ -44,6 +44,8 @@ pub struct Me {
     pub email: String,
     pub name: String,
     pub email_verified: bool,
+    /// Offers by email (cross-sell, bundle); receipts and notices are always sent.
+    pub marketing_emails: bool,
     pub roles: Vec<String>,
     /// The most relevant subscription, or null.
     pub subscription: Option<SubscriptionView>,
@@ -99,6 +101,7 @@ async fn me_of(state: &AppState, user: User, roles: Vec<String>) -> Result<Me, A
         email: user.email,
         name: user.name,
         email_verified: user.email_verified,
+        marketing_emails: !user.marketing_opt_out,
         roles,
         subscription: most_relevant(&records).map(SubscriptionView::from),
         subscriptions: shown,
@@ -179,6 +182,8 @@ pub struct MePatch {
     /// Changing the password needs `current_password`, and signs out every device.
     #[schema(value_type = Option<String>)]
     new_password: Option<Secret<String>>,
+    /// Offers by email on or off.
+    marketing_emails: Option<bool>,
     #[schema(value_type = Option<String>)]
     current_password: Option<Secret<String>>,
 }
@@ -260,6 +265,12 @@ pub async fn patch(
             .set_password(caller.user.id, &hash, state.clock.now())
             .await?;
         record(&state, "user.password_changed", caller.user.id, json!({})).await;
+    }
+    if let Some(wanted) = body.marketing_emails {
+        state
+            .store
+            .set_marketing_opt_out(caller.user.id, !wanted)
+            .await?;
     }
     let update = UserUpdate {
         name: body.name.map(|n| n.trim().to_owned()),

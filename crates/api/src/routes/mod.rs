@@ -12,4 +12,5 @@ pub mod metrics;
 pub mod oauth;
 pub mod services;
 pub mod stripe_checkout;
+pub mod unsubscribe;
 pub mod webhooks;

@@ -91,6 +91,8 @@ pub struct Config {
     pub llm_model: String,
     pub stripe_secret_key: Option<Secret<String>>,
     pub stripe_webhook_secret: Option<Secret<String>>,
+    /// Key of the unsubscribe links in marketing emails (generated in the data dir if unset).
+    pub unsubscribe_secret: Option<Secret<String>>,
     /// Stripe's API (tests point it at a stand-in).
     pub stripe_base_url: String,
     pub apollo_api_key: Option<Secret<String>>,
@@ -260,6 +262,7 @@ impl Config {
             llm_model: raw.value("KONQER_LLM_MODEL", "a model name")?,
             stripe_secret_key: raw.secret("STRIPE_SECRET_KEY"),
             stripe_webhook_secret: raw.secret("STRIPE_WEBHOOK_SECRET"),
+            unsubscribe_secret: raw.secret("KONQER_UNSUBSCRIBE_SECRET"),
             stripe_base_url: http_url(raw, "KONQER_STRIPE_BASE_URL")?
                 .ok_or_else(|| ConfigError::new("KONQER_STRIPE_BASE_URL", "is required"))?,
             apollo_api_key: raw.secret("APOLLO_API_KEY"),

@@ -89,6 +89,7 @@ pub(super) const SETTINGS: &[Setting] = &[
     plain("KONQER_LLM_MODEL", "gpt-4o"),
     secret("STRIPE_SECRET_KEY", "(none: the local checkout)"),
     secret("STRIPE_WEBHOOK_SECRET", "(generated in the data directory)"),
+    secret("KONQER_UNSUBSCRIBE_SECRET", "(generated in the data directory)"),
     plain("KONQER_STRIPE_BASE_URL", "https://api.stripe.com"),
     secret("APOLLO_API_KEY", "(none: no enrichment)"),
 ];

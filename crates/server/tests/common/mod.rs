@@ -269,3 +269,24 @@ pub async fn operator(
         .unwrap();
     login["access_token"].as_str().unwrap().to_owned()
 }
+
+/// Waits for the sender job to write `count` `.eml` files into the mail sink.
+pub async fn eml_files(app: &TestApp, count: usize) -> Vec<String> {
+    let dir = app.data_dir.join("mail");
+    for _ in 0..200 {
+        let files: Vec<String> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if files.len() >= count {
+            return files;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("expected {count} .eml files in {}", dir.display());
+}

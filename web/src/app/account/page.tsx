@@ -34,6 +34,7 @@ export default function Account() {
   const profile = useForm();
   const email = useForm();
   const password = useForm();
+  const offers = useForm();
   const [confirmDelete, setConfirmDelete] = useState('');
   const [deleting, setDeleting] = useState(false);
   const [deleteError, setDeleteError] = useState<string | null>(null);
@@ -95,6 +96,30 @@ export default function Account() {
         <TextField label="Name" name="name" defaultValue={me.name} error={profile.errors.name} autoComplete="name" maxLength={100} />
         <button type="submit" className="btn-primary" disabled={profile.busy}>Save name</button>
       </form>
+      <section className="card mt-6 space-y-3" aria-labelledby="offers-title">
+        <h2 id="offers-title" className="text-lg font-semibold">Emails</h2>
+        {offers.status && <Banner kind={offers.status.kind}>{offers.status.text}</Banner>}
+        <label className="flex items-start gap-3 text-sm text-slate-800">
+          <input
+            type="checkbox"
+            className="mt-0.5 h-4 w-4"
+            checked={me.marketing_emails ?? true}
+            disabled={offers.busy}
+            onChange={(e) => {
+              const on = e.target.checked;
+              void offers.submit(async () => {
+                await api('/api/user/me', { method: 'PATCH', body: { marketing_emails: on } });
+                await session.reload();
+                return on ? 'Offers by email are on.' : 'No more offers by email.';
+              });
+            }}
+          />
+          <span>
+            Send me offers by email (other services, the bundle).
+            <span className="block text-slate-600">Receipts, unlock notices and payment messages are always sent.</span>
+          </span>
+        </label>
+      </section>
       <form className="card mt-6 space-y-4" onSubmit={onEmail} aria-labelledby="email-title" noValidate>
         <h2 id="email-title" className="text-lg font-semibold">Email</h2>
         {email.status && <Banner kind={email.status.kind}>{email.status.text}</Banner>}
