@@ -46,6 +46,13 @@ pub trait GenerationStore: Send + Sync + 'static {
     async fn release_quota(&self, user_id: Uuid, service: ServiceKey, day: NaiveDate)
         -> Result<()>;
     async fn insert_generation(&self, generation: &Generation) -> Result<()>;
+    /// Stores a generation and its event together: both or neither (one statement on
+    /// PostgreSQL, one transaction on SQLite).
+    async fn insert_generation_with_event(
+        &self,
+        generation: &Generation,
+        event: &crate::NewEvent,
+    ) -> Result<()>;
     async fn list_generations(&self, filter: &GenerationFilter) -> Result<Vec<Generation>>;
     /// The user's own generation; another user's id reads as absent.
     async fn get_generation(&self, user_id: Uuid, id: Uuid) -> Result<Option<Generation>>;
@@ -141,6 +148,64 @@ macro_rules! impl_generation_store {
                 .bind(g.created_at)
                 .execute(&self.pool)
                 .await?;
+                Ok(())
+            }
+
+            async fn insert_generation_with_event(
+                &self,
+                g: &$crate::Generation,
+                e: &$crate::NewEvent,
+            ) -> $crate::Result<()> {
+                const GENERATION: &str =
+                    "INSERT INTO generations (id, user_id, service_key, input, output, metadata, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+                let event_sql = |first: usize| {
+                    let p: Vec<String> = (first..first + 7).map(|i| format!("${i}")).collect();
+                    format!(
+                        "INSERT INTO events (id, type, user_id, actor_id, service_key, data, created_at) \
+                         VALUES ({})",
+                        p.join(", ")
+                    )
+                };
+                macro_rules! bind_generation {
+                    ($q:expr) => {
+                        $q.bind(g.id)
+                            .bind(g.user_id)
+                            .bind($crate::db_enum::Db(g.service))
+                            .bind(sqlx::types::Json(&g.input))
+                            .bind(sqlx::types::Json(&g.output))
+                            .bind(sqlx::types::Json(&g.metadata))
+                            .bind(g.created_at)
+                    };
+                }
+                macro_rules! bind_event {
+                    ($q:expr) => {
+                        $q.bind(e.id)
+                            .bind(&e.kind)
+                            .bind(e.user_id)
+                            .bind(e.actor_id)
+                            .bind(e.service.map($crate::db_enum::Db))
+                            .bind(sqlx::types::Json(&e.data))
+                            .bind(e.at)
+                    };
+                }
+                if matches!($crate::Store::backend(self), $crate::Backend::Postgres) {
+                    // One statement: one round trip, and atomic by itself.
+                    let sql = format!("WITH g AS ({GENERATION}) {}", event_sql(8));
+                    bind_event!(bind_generation!(sqlx::query(&sql)))
+                        .execute(&self.pool)
+                        .await?;
+                } else {
+                    // SQLite has no writable CTEs; a local transaction costs no round trips.
+                    let mut tx = self.pool.begin().await?;
+                    bind_generation!(sqlx::query(GENERATION))
+                        .execute(&mut *tx)
+                        .await?;
+                    bind_event!(sqlx::query(&event_sql(1)))
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                }
                 Ok(())
             }
 

@@ -12,6 +12,7 @@ konqer_store::both_backends!(
     fifty_concurrent_reservations_with_a_limit_of_five_let_exactly_five_through,
     released_units_can_be_reserved_again_and_days_are_separate,
     generations_page_newest_first_and_stay_private,
+    a_generation_and_its_event_are_stored_together_or_not_at_all,
 );
 
 fn day() -> NaiveDate {
@@ -193,4 +194,55 @@ async fn generations_page_newest_first_and_stay_private(db: TestDb) {
         .await
         .unwrap();
     assert!(bobs.is_empty());
+}
+
+async fn a_generation_and_its_event_are_stored_together_or_not_at_all(db: TestDb) {
+    let ada = user(&db, "ada@example.com").await;
+    let at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+    let generation = |id: Uuid| Generation {
+        id,
+        user_id: ada,
+        service: ServiceKey::ColdDm,
+        input: json!({"a": 1}),
+        output: json!({"b": 2}),
+        metadata: json!({"provider": "offline"}),
+        created_at: at,
+    };
+    let event = |id: Uuid| konqer_store::NewEvent {
+        id,
+        kind: "generation.created".into(),
+        user_id: Some(ada),
+        actor_id: Some(ada),
+        service: Some(ServiceKey::ColdDm),
+        data: json!({"provider": "offline"}),
+        at,
+    };
+    let (first, event_id) = (Uuid::new_v4(), Uuid::new_v4());
+    db.store
+        .insert_generation_with_event(&generation(first), &event(event_id))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.get_generation(ada, first).await.unwrap(),
+        Some(generation(first))
+    );
+    let events = db
+        .store
+        .list_events(&konqer_store::EventFilter {
+            user_id: Some(ada),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].id, event_id);
+    // The event fails (its id is taken): the generation is not stored either.
+    let second = Uuid::new_v4();
+    assert!(db
+        .store
+        .insert_generation_with_event(&generation(second), &event(event_id))
+        .await
+        .is_err());
+    assert_eq!(db.store.get_generation(ada, second).await.unwrap(), None);
 }

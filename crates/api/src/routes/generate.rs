@@ -122,10 +122,12 @@ pub async fn generate(
         .iter()
         .find(|e| e.key == key)
         .ok_or_else(|| ApiError::NotFound(format!("{key} is not in the catalog.")))?;
-    let subscriptions: Vec<entitlement::Subscription> = state
-        .store
-        .subscriptions_of(caller.user.id)
-        .await?
+    // The two reads are independent: one round trip's wait instead of two.
+    let (records, locks) = tokio::try_join!(
+        state.store.subscriptions_of(caller.user.id),
+        state.store.admin_locks(caller.user.id),
+    )?;
+    let subscriptions: Vec<entitlement::Subscription> = records
         .iter()
         .map(|r| entitlement::Subscription {
             plan: r.plan,
@@ -134,11 +136,7 @@ pub async fn generate(
             current_period_end: r.current_period_end,
         })
         .collect();
-    let locked = state
-        .store
-        .admin_locks(caller.user.id)
-        .await?
-        .contains(&key);
+    let locked = locks.contains(&key);
     let service_state = entitlement::ServiceState {
         key,
         enabled: entry.enabled,
@@ -257,7 +255,6 @@ async fn produce_and_store(
         metadata: serde_json::to_value(&metadata).unwrap_or_else(|_| json!({})),
         created_at: state.clock.now(),
     };
-    state.store.insert_generation(&generation).await?;
     let event = NewEvent {
         id: Uuid::now_v7(),
         kind: "generation.created".to_owned(),
@@ -265,11 +262,12 @@ async fn produce_and_store(
         actor_id: Some(user_id),
         service: Some(key),
         data: json!({"provider": metadata.provider}),
-        at: state.clock.now(),
+        at: generation.created_at,
     };
-    if let Err(err) = state.store.record_event(&event).await {
-        tracing::warn!(error = %err, "could not record the generation event");
-    }
+    state
+        .store
+        .insert_generation_with_event(&generation, &event)
+        .await?;
     Ok((generation.id, produced.output, metadata))
 }
 
