@@ -11,5 +11,5 @@ pub mod unsubscribe;
 
 pub use message::Rendered;
 pub use sender::{SendEmail, JOB_KIND};
-pub use transport::{FileSink, Transport};
+pub use transport::{FileSink, Transport, TransportSettings};
 pub use unsubscribe::UnsubscribeLinks;

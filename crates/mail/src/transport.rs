@@ -1,8 +1,12 @@
 //! Where messages go. The embedded default writes one `.eml` file per message under
-//! `$KONQER_DATA_DIR/mail/` (open them with any mail client); production transports (SMTP,
-//! an HTTP API such as Resend) implement the same trait.
+//! `$KONQER_DATA_DIR/mail/` (open them with any mail client); production transports, SMTP
+//! ([`smtp`]) and the Resend HTTP API ([`resend`]), implement the same trait.
+
+pub mod resend;
+pub mod smtp;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -22,6 +26,25 @@ pub enum SendError {
 pub trait Transport: Send + Sync + 'static {
     async fn send(&self, message: &Outgoing) -> Result<(), SendError>;
     fn name(&self) -> &'static str;
+}
+
+/// The transport a process sends with, chosen by its configuration.
+#[derive(Debug, Clone)]
+pub enum TransportSettings {
+    /// `.eml` files in this directory.
+    File(PathBuf),
+    Smtp(smtp::SmtpSettings),
+    Resend(resend::ResendSettings),
+}
+
+impl TransportSettings {
+    pub fn build(&self) -> Result<Arc<dyn Transport>, String> {
+        Ok(match self {
+            TransportSettings::File(dir) => Arc::new(FileSink::new(dir.clone())),
+            TransportSettings::Smtp(settings) => Arc::new(smtp::Smtp::new(settings)?),
+            TransportSettings::Resend(settings) => Arc::new(resend::Resend::new(settings)?),
+        })
+    }
 }
 
 /// The dev sink: `.eml` files named by date and message id, so a re-send after a crash

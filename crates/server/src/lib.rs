@@ -60,9 +60,13 @@ pub fn job_registry(
     clock: Arc<dyn Clock>,
     launch: chrono::NaiveDate,
 ) -> anyhow::Result<Registry> {
-    // The embedded transport: `.eml` files in the data directory. SMTP and HTTP-API
-    // transports plug in here when configured (not built yet).
-    let transport = Arc::new(konqer_mail::FileSink::new(config.data_dir.join("mail")));
+    // Resend, SMTP, or `.eml` files in the data directory (`config::mail`).
+    let transport = config
+        .mail
+        .transport
+        .build()
+        .map_err(|e| anyhow::anyhow!("mail transport: {e}"))?;
+    tracing::info!(transport = transport.name(), "sending email");
     let unsubscribe = unsubscribe_links(config)?;
     Ok(Registry::new()
         .register(
@@ -71,7 +75,7 @@ pub fn job_registry(
                 store: store.clone(),
                 transport,
                 clock: clock.clone(),
-                from: "Konqer <hello@konqer.app>".to_owned(),
+                from: config.mail.from.clone(),
                 unsubscribe,
             },
         )

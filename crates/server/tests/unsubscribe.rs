@@ -4,45 +4,14 @@
 
 mod common;
 
-use chrono::Utc;
-use common::{eml_files, signed_up, TestApp};
+use common::{assert_problem, eml_files, queue_email, signed_up, TestApp};
 use konqer_store::testing::TestDb;
-use konqer_store::{OutboxEmail, WebhookEffects};
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 konqer_store::both_backends!(
     an_offer_can_be_unsubscribed_in_one_click_and_stops_later_offers,
     offers_are_switched_from_the_account,
 );
-
-async fn queue(app: &TestApp, user: Uuid, kind: &str, tag: &str) {
-    let now = Utc::now();
-    app.db
-        .store
-        .apply_webhook(&WebhookEffects {
-            event_id: format!("evt_{tag}"),
-            event_type: "invoice.paid".into(),
-            event_created: now,
-            subscription: None,
-            payment: None,
-            refund: None,
-            emails: vec![OutboxEmail {
-                user_id: Some(user),
-                kind: kind.to_owned(),
-                to_address: "ada@example.com".into(),
-                subject: format!("{kind} {tag}"),
-                body_text: format!("Hello Ada ({tag})"),
-                body_html: Some(format!(
-                    "<html><body><p>Hello Ada ({tag})</p></body></html>"
-                )),
-                dedupe_key: format!("{kind}:{tag}"),
-            }],
-            now,
-        })
-        .await
-        .unwrap();
-}
 
 fn header<'a>(eml: &'a str, name: &str) -> Option<&'a str> {
     eml.lines()
@@ -63,8 +32,8 @@ async fn marketing_emails(app: &TestApp, token: &str) -> Value {
 async fn an_offer_can_be_unsubscribed_in_one_click_and_stops_later_offers(db: TestDb) {
     let app = TestApp::start(db, &[]).await;
     let (token, ada) = signed_up(&app, "ada@example.com").await;
-    queue(&app, ada, "cross_sell", "first").await;
-    queue(&app, ada, "unlocked", "receipt").await;
+    queue_email(&app, ada, "cross_sell", "first").await;
+    queue_email(&app, ada, "unlocked", "receipt").await;
     let files = eml_files(&app, 2).await;
     let offer = files
         .iter()
@@ -119,7 +88,15 @@ async fn an_offer_can_be_unsubscribed_in_one_click_and_stops_later_offers(db: Te
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 400, "{bad}");
+        assert_problem(response, 400, "bad_request").await;
+        // A person opening it gets a readable page, not JSON.
+        let page = app.client.get(bad).send().await.unwrap();
+        assert_eq!(page.status(), 400, "{bad}");
+        assert!(page
+            .text()
+            .await
+            .unwrap()
+            .contains("This link is not valid"));
     }
     assert_eq!(marketing_emails(&app, &token).await, json!(true));
 
@@ -138,8 +115,8 @@ async fn an_offer_can_be_unsubscribed_in_one_click_and_stops_later_offers(db: Te
     assert_eq!(marketing_emails(&app, &token).await, json!(false));
 
     // Later offers are not sent; notices still are.
-    queue(&app, ada, "bundle_offer", "second").await;
-    queue(&app, ada, "payment_failed", "notice").await;
+    queue_email(&app, ada, "bundle_offer", "second").await;
+    queue_email(&app, ada, "payment_failed", "notice").await;
     let files = eml_files(&app, 3).await;
     assert!(files.iter().any(|e| e.contains("payment_failed notice")));
     let mut status = String::new();

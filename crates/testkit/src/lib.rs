@@ -7,7 +7,9 @@ pub mod issuer;
 pub mod keys;
 pub mod oauth;
 pub mod openai;
+pub mod resend;
 mod server;
+pub mod smtp;
 pub mod stripe;
 
 pub use browser::{authorize as browser_authorize, BrowserError, Callback};
@@ -15,5 +17,7 @@ pub use issuer::StandInIssuer;
 pub use keys::TestKey;
 pub use oauth::{ProviderPaths, StandInOAuth, StandInProvider, StandInUser};
 pub use openai::StandInLlm;
+pub use resend::StandInResend;
 pub use server::Traffic;
+pub use smtp::StandInSmtp;
 pub use stripe::StandInStripe;

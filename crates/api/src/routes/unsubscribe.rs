@@ -10,7 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::local_checkout::{escape, page_html};
-use crate::AppState;
+use crate::{ApiError, AppState};
 
 #[derive(Deserialize)]
 pub struct TokenQuery {
@@ -52,10 +52,15 @@ pub async fn page(State(state): State<AppState>, Query(query): Query<TokenQuery>
     )
 }
 
-/// `POST /email/unsubscribe?token=…`: the one-click unsubscribe; idempotent.
+/// `POST /email/unsubscribe?token=…`: the one-click unsubscribe; idempotent. Its callers are
+/// mail providers (RFC 8058) and our own confirmation page, which only shows for a valid
+/// token, so a bad token is answered like any API error: 400 problem+json.
 pub async fn confirm(State(state): State<AppState>, Query(query): Query<TokenQuery>) -> Response {
     let Some(user_id) = user_of(&state, &query) else {
-        return invalid();
+        return ApiError::BadRequest(
+            "This unsubscribe link is not valid; it may have been cut by a mail program.".into(),
+        )
+        .into_response();
     };
     match state.store.set_marketing_opt_out(user_id, true).await {
         Ok(_) => {

@@ -3,6 +3,7 @@
 //! are the same names in lower case without the prefix. The environment wins over the file.
 //! Every value is parsed once, here; a bad one is an error that names it.
 
+mod mail;
 mod settings;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use chrono::NaiveDate;
 use konqer_api::net::Cidr;
 use konqer_domain::Secret;
 
+pub use mail::MailConfig;
 use settings::{read_file, Raw, SETTINGS};
 
 /// A configuration problem, naming the setting.
@@ -96,6 +98,8 @@ pub struct Config {
     /// Stripe's API (tests point it at a stand-in).
     pub stripe_base_url: String,
     pub apollo_api_key: Option<Secret<String>>,
+    /// The sender address and the mail transport (Resend, SMTP or `.eml` files).
+    pub mail: MailConfig,
     /// Where each value came from, for `konqer config`: (setting, shown value, source).
     pub provenance: Vec<(String, String, String)>,
 }
@@ -229,6 +233,7 @@ impl Config {
             }
         }
 
+        let mail = mail::parse(raw, &data_dir)?;
         Ok(Config {
             listen,
             admin_listen,
@@ -266,6 +271,7 @@ impl Config {
             stripe_base_url: http_url(raw, "KONQER_STRIPE_BASE_URL")?
                 .ok_or_else(|| ConfigError::new("KONQER_STRIPE_BASE_URL", "is required"))?,
             apollo_api_key: raw.secret("APOLLO_API_KEY"),
+            mail,
             provenance: raw.provenance(),
         })
     }

@@ -290,3 +290,56 @@ pub async fn eml_files(app: &TestApp, count: usize) -> Vec<String> {
     }
     panic!("expected {count} .eml files in {}", dir.display());
 }
+
+/// Queues one outbox email (and its send job) for `user`, as a webhook would; `tag` makes the
+/// subject (`"<kind> <tag>"`) and the dedupe key unique.
+pub async fn queue_email(app: &TestApp, user: Uuid, kind: &str, tag: &str) {
+    let now = Utc::now();
+    app.db
+        .store
+        .apply_webhook(&WebhookEffects {
+            event_id: format!("evt_{kind}_{tag}"),
+            event_type: "invoice.paid".into(),
+            event_created: now,
+            subscription: None,
+            payment: None,
+            refund: None,
+            emails: vec![konqer_store::OutboxEmail {
+                user_id: Some(user),
+                kind: kind.to_owned(),
+                to_address: "ada@example.com".into(),
+                subject: format!("{kind} {tag}"),
+                body_text: format!("Hello Ada ({tag})"),
+                body_html: Some(format!(
+                    "<html><body><p>Hello Ada ({tag})</p></body></html>"
+                )),
+                dedupe_key: format!("{kind}:{tag}"),
+            }],
+            now,
+        })
+        .await
+        .expect("queueing an email");
+}
+
+/// Waits until the outbox row with this subject leaves `pending`, and returns its status.
+pub async fn settled_status(app: &TestApp, user: Uuid, subject: &str) -> String {
+    let mut status = String::new();
+    for _ in 0..400 {
+        let emails = app
+            .db
+            .store
+            .emails_of(user)
+            .await
+            .expect("reading the outbox");
+        status = emails
+            .iter()
+            .find(|e| e.subject == subject)
+            .map(|e| e.status.clone())
+            .unwrap_or_default();
+        if !status.is_empty() && status != "pending" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    status
+}
