@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{assert_problem, eml_files, TestApp};
+use common::{assert_problem, eml_files, statuses, TestApp};
 use konqer_domain::{BillingInterval, Plan};
 use konqer_store::testing::TestDb;
 use konqer_store::CheckoutSession;
@@ -258,26 +258,6 @@ async fn pay(app: &TestApp, path: &str, card: &str) -> reqwest::Response {
         .send()
         .await
         .unwrap()
-}
-
-async fn statuses(app: &TestApp, token: &str) -> Vec<(String, String)> {
-    let me: Value = app
-        .get_as(token, "/api/user/me")
-        .await
-        .json()
-        .await
-        .unwrap();
-    me["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["service"].as_str().unwrap().to_owned(),
-                s["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
 }
 
 async fn token(app: &TestApp, email: &str) -> String {

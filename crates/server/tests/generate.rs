@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{assert_problem, grant_founding as found, signed_up, TestApp};
+use common::{assert_problem, grant_founding as found, signed_up, start_with_llm, TestApp};
 use konqer_domain::ServiceKey;
 use konqer_store::testing::TestDb;
 use konqer_store::ServiceConfigPatch;
@@ -93,18 +93,7 @@ async fn an_openai_compatible_provider_writes_and_a_failure_spends_no_quota(db: 
     let message = "Hi Maya, your Head of Sales work at Northwind caught my eye. ".repeat(8)
         + "Would it be worth a short call next week?";
     llm.reply_with(&[&message]);
-    let today = Utc::now().date_naive().to_string();
-    let base = llm.base_url();
-    let app = TestApp::start(
-        db,
-        &[
-            ("KONQER_LAUNCH_DATE", today.as_str()),
-            ("KONQER_RATE_LIMIT_PER_MINUTE", "0"),
-            ("OPENAI_API_KEY", "sk-test"),
-            ("KONQER_LLM_BASE_URL", base.as_str()),
-        ],
-    )
-    .await;
+    let app = start_with_llm(db, &llm).await;
     let (token, user) = signed_up(&app, "ada@example.com").await;
     found(&app, user).await;
     let result: Value = generate(&app, &token, "cold-dm", &input())

@@ -5,8 +5,7 @@
 
 mod common;
 
-use chrono::Utc;
-use common::{assert_problem, grant_founding, signed_up, TestApp};
+use common::{assert_problem, grant_founding, service_status, signed_up, start_with_llm, TestApp};
 use konqer_store::testing::TestDb;
 use konqer_testkit::openai::PATH;
 use konqer_testkit::StandInLlm;
@@ -19,18 +18,7 @@ konqer_store::both_backends!(
 );
 
 async fn start(db: TestDb, llm: &StandInLlm) -> (TestApp, String) {
-    let today = Utc::now().date_naive().to_string();
-    let base = llm.base_url();
-    let app = TestApp::start(
-        db,
-        &[
-            ("KONQER_LAUNCH_DATE", today.as_str()),
-            ("KONQER_RATE_LIMIT_PER_MINUTE", "0"),
-            ("OPENAI_API_KEY", "sk-test"),
-            ("KONQER_LLM_BASE_URL", base.as_str()),
-        ],
-    )
-    .await;
+    let app = start_with_llm(db, llm).await;
     let (token, user) = signed_up(&app, "ada@example.com").await;
     grant_founding(&app, user).await;
     (app, token)
@@ -137,18 +125,6 @@ async fn two_unusable_answers_fail_without_cost(db: TestDb) {
     assert_problem(run(&app, &token).await, 502, "generation_failed").await;
     assert_eq!(llm.traffic().hits(PATH), 2, "no third try");
     assert_eq!(history_len(&app, &token).await, 0, "nothing stored");
-    let me: Value = app
-        .get_as(&token, "/api/user/me")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let objection = me["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["service"] == "objection")
-        .unwrap()
-        .clone();
+    let objection = service_status(&app, &token, "objection").await;
     assert_eq!(objection["used_today"], 0, "the quota unit came back");
 }

@@ -5,26 +5,15 @@ mod common;
 
 use std::time::Duration;
 
-use chrono::Utc;
-use common::{grant_founding, signed_up, TestApp};
+use common::{grant_founding, service_status, signed_up, start_with_llm, TestApp};
 use konqer_store::testing::TestDb;
 use serde_json::{json, Value};
 
 konqer_store::both_backends!(a_client_that_disconnects_mid_stream_is_not_charged);
 
 async fn used_today(app: &TestApp, token: &str) -> u64 {
-    let me: Value = app
-        .get_as(token, "/api/user/me")
-        .await
-        .json()
-        .await
-        .unwrap();
-    me["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["service"] == "cold-dm")
-        .and_then(|s| s["used_today"].as_u64())
+    service_status(app, token, "cold-dm").await["used_today"]
+        .as_u64()
         .unwrap()
 }
 
@@ -33,18 +22,7 @@ async fn a_client_that_disconnects_mid_stream_is_not_charged(db: TestDb) {
     llm.reply_with(&["Hi Maya, a message that arrives too late for anyone to read it."]);
     llm.traffic()
         .delay(konqer_testkit::openai::PATH, Duration::from_secs(2));
-    let today = Utc::now().date_naive().to_string();
-    let base = llm.base_url();
-    let app = TestApp::start(
-        db,
-        &[
-            ("KONQER_LAUNCH_DATE", today.as_str()),
-            ("KONQER_RATE_LIMIT_PER_MINUTE", "0"),
-            ("OPENAI_API_KEY", "sk-test"),
-            ("KONQER_LLM_BASE_URL", base.as_str()),
-        ],
-    )
-    .await;
+    let app = start_with_llm(db, &llm).await;
     let (token, user) = signed_up(&app, "ada@example.com").await;
     grant_founding(&app, user).await;
 

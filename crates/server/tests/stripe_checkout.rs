@@ -6,7 +6,7 @@
 mod common;
 
 use chrono::Utc;
-use common::{assert_problem, TestApp};
+use common::{assert_problem, statuses, TestApp};
 use konqer_billing::signature::sign;
 use konqer_billing::stripe::{catalog, StripeClient, StripeSettings};
 use konqer_domain::Secret;
@@ -258,26 +258,6 @@ async fn deliver(app: &TestApp, events: &[Value]) {
         let answer: Value = response.json().await.unwrap();
         assert_eq!(answer["duplicate"], false, "{}", event["type"]);
     }
-}
-
-async fn statuses(app: &TestApp, token: &str) -> Vec<(String, String)> {
-    let me: Value = app
-        .get_as(token, "/api/user/me")
-        .await
-        .json()
-        .await
-        .unwrap();
-    me["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["service"].as_str().unwrap().to_owned(),
-                s["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
 }
 
 async fn paying_at_stripe_grants_access_and_the_portal_opens_for_the_customer(db: TestDb) {

@@ -343,3 +343,56 @@ pub async fn settled_status(app: &TestApp, user: Uuid, subject: &str) -> String 
     }
     status
 }
+
+/// A server launched today whose text provider is the stand-in LLM (key `sk-test`), with the
+/// gateway limit off.
+pub async fn start_with_llm(db: TestDb, llm: &konqer_testkit::StandInLlm) -> TestApp {
+    let today = Utc::now().date_naive().to_string();
+    let base = llm.base_url();
+    TestApp::start(
+        db,
+        &[
+            ("KONQER_LAUNCH_DATE", today.as_str()),
+            ("KONQER_RATE_LIMIT_PER_MINUTE", "0"),
+            ("OPENAI_API_KEY", "sk-test"),
+            ("KONQER_LLM_BASE_URL", base.as_str()),
+        ],
+    )
+    .await
+}
+
+/// One service's entry in the caller's `/api/user/me`.
+pub async fn service_status(app: &TestApp, token: &str, service: &str) -> Value {
+    let me: Value = app
+        .get_as(token, "/api/user/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    me["services"]
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["service"] == service))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// Every service's status in the caller's `/api/user/me`, as (key, status).
+pub async fn statuses(app: &TestApp, token: &str) -> Vec<(String, String)> {
+    let me: Value = app
+        .get_as(token, "/api/user/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    me["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["service"].as_str().unwrap().to_owned(),
+                s["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
