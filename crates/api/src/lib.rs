@@ -51,6 +51,8 @@ pub struct ApiSettings {
     pub stripe: Option<Arc<konqer_billing::stripe::StripeBilling>>,
     /// Makes and checks the unsubscribe links of marketing emails.
     pub unsubscribe: Option<Arc<konqer_mail::UnsubscribeLinks>>,
+    /// The enrichment provider (Apollo, cached) when `APOLLO_API_KEY` is set; none otherwise.
+    pub enricher: Option<Arc<dyn konqer_services::enrich::Enricher>>,
 }
 
 impl std::fmt::Debug for ApiSettings {
@@ -65,6 +67,7 @@ impl std::fmt::Debug for ApiSettings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("admin_allow_ips", &self.admin_allow_ips)
             .field("stripe_webhook_secrets", &"[redacted]")
+            .field("enricher", &self.enricher.as_ref().map(|e| e.name()))
             .finish()
     }
 }
@@ -200,7 +203,7 @@ pub fn admin_router(state: AppState) -> Router {
         .route("/admin/users", get(routes::admin::users::list))
         .route("/admin/users/{id}", get(routes::admin::users::detail))
         .route("/admin/users/{id}/access", post(routes::admin::set_access))
-        .route("/admin/payments", get(routes::admin::users::payments))
+        .route("/admin/payments", get(routes::admin::payments::list))
         .route("/admin/services", get(routes::admin::services::list))
         .route(
             "/admin/services/{service}",

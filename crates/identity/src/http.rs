@@ -162,6 +162,29 @@ impl HttpClient {
         self.read_json(request, url).await
     }
 
+    /// A request on this client's pool, for callers that need their own headers or body
+    /// (an API key header, a JSON body); send it with [`HttpClient::send_replayable`].
+    pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, url)
+    }
+
+    /// Sends a request that may be repeated without harm (a read, or a lookup whose only
+    /// effect is the provider's bookkeeping), retrying transient failures like a read, and
+    /// hands back whatever came back for the caller to interpret.
+    pub async fn send_replayable(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<RawResponse, UpstreamError> {
+        let request = request.build().map_err(|err| UpstreamError::Transport {
+            endpoint: err
+                .url()
+                .map(endpoint)
+                .unwrap_or_else(|| "(invalid URL)".to_owned()),
+            reason: describe(&err),
+        })?;
+        self.send(request, Replay::Idempotent).await
+    }
+
     /// POST a form and hand back whatever came back. Never retried once sent.
     pub async fn post_form(
         &self,

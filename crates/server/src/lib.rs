@@ -185,6 +185,7 @@ fn api_settings(
     stripe_webhook_secrets: Vec<String>,
     stripe: Option<Arc<konqer_billing::stripe::StripeBilling>>,
     unsubscribe: Arc<konqer_mail::UnsubscribeLinks>,
+    enricher: Option<Arc<dyn konqer_services::enrich::Enricher>>,
 ) -> ApiSettings {
     ApiSettings {
         http: HttpSettings {
@@ -203,6 +204,7 @@ fn api_settings(
         stripe_webhook_secrets,
         stripe,
         unsubscribe: Some(unsubscribe),
+        enricher,
     }
 }
 
@@ -219,6 +221,26 @@ fn generator(config: &Config) -> anyhow::Result<Arc<dyn konqer_services::text::G
         client,
         provider: "openai".to_owned(),
     }))
+}
+
+/// Enrichment: Apollo.io behind the 24-hour cache when `APOLLO_API_KEY` is set; none (and no
+/// outbound call) otherwise.
+fn enricher(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Option<Arc<dyn konqer_services::enrich::Enricher>>> {
+    let Some(key) = &config.apollo_api_key else {
+        return Ok(None);
+    };
+    let settings = konqer_enrich::ApolloSettings::new(&config.apollo_base_url, key.clone());
+    let apollo = konqer_enrich::Apollo::new(settings)
+        .map_err(|e| anyhow::anyhow!("APOLLO_API_KEY: cannot build the Apollo client: {e}"))?;
+    Ok(Some(Arc::new(konqer_enrich::Cached::new(
+        Arc::new(apollo),
+        store,
+        clock,
+    ))))
 }
 
 /// The gateway limit: shared through Redis when `REDIS_URL` is set, in process otherwise,
@@ -336,6 +358,7 @@ pub async fn launch(
                 webhook_secrets(config)?,
                 stripe::billing(config)?,
                 unsubscribe_links(config)?,
+                enricher(config, store.clone(), clock.clone())?,
             ),
         }));
         let public_addr = public.local_addr()?;

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 konqer_store::both_backends!(
+    a_caller_without_the_role_gets_403_whatever_else_they_sent,
     only_finance_and_superadmin_operators_read_revenue,
     mrr_is_right_to_the_cent_now_and_in_the_past,
     support_locks_and_unlocks_a_service_for_one_user_with_an_audit_trail,
@@ -142,6 +143,49 @@ async fn support_locks_and_unlocks_a_service_for_one_user_with_an_audit_trail(db
         .await
         .unwrap()
         .is_empty());
+}
+
+async fn a_caller_without_the_role_gets_403_whatever_else_they_sent(db: TestDb) {
+    let app = TestApp::start(db, &[]).await;
+    let support = operator(&app, "support@example.com", Some(AdminRole::Support)).await;
+    let finance = operator(&app, "finance@example.com", Some(AdminRole::Finance)).await;
+    let send = |method: reqwest::Method, path: &str, token: &str, body: Option<Value>| {
+        let mut request = app
+            .client
+            .request(method, format!("{}{path}", app.admin))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move { request.send().await.unwrap() }
+    };
+    use reqwest::Method as M;
+    // Each of these is also invalid; the role is checked first and says 403.
+    for (method, path, token, body) in [
+        (
+            M::PATCH,
+            "/admin/services/cold-dm",
+            &finance,
+            Some(json!({})),
+        ),
+        (
+            M::PUT,
+            "/admin/flags/Bad Key",
+            &support,
+            Some(json!({"enabled": 1})),
+        ),
+        (
+            M::POST,
+            "/admin/users/x/access",
+            &finance,
+            Some(json!({"service": "nope"})),
+        ),
+        (M::GET, "/admin/metrics/mrr?at=yesterday", &support, None),
+        (M::GET, "/admin/payments?limit=0", &support, None),
+        (M::GET, "/admin/events?cursor=x", &finance, None),
+    ] {
+        assert_problem(send(method, path, token, body).await, 403, "forbidden").await;
+    }
 }
 
 fn day(n: i64) -> DateTime<Utc> {

@@ -391,6 +391,8 @@ async fn events_and_the_overview_show_what_happened(db: TestDb) {
         "?from=2026-02-30",
         "?from=2026-03-02&to=2026-03-01",
         "?from=2020-01-01&to=2026-01-01",
+        "?to=262143-12-31",
+        "?from=-262143-01-01&to=-262143-01-02",
     ] {
         assert_problem(
             get(&app, &format!("/admin/metrics/overview{bad}"), &finance).await,

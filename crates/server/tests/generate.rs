@@ -269,6 +269,10 @@ async fn a_member_runs_cold_dm_and_finds_it_in_history(db: TestDb) {
     let result: Value = response.json().await.unwrap();
     assert_eq!(result["service"], "cold-dm");
     assert_eq!(result["metadata"]["provider"], "offline");
+    assert!(
+        result["metadata"].get("usage").is_none(),
+        "the offline provider reports no tokens"
+    );
     assert_eq!(
         result["quota"],
         json!({"used_today": 1, "daily_limit": 100})

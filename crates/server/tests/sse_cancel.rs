@@ -1,5 +1,6 @@
 //! A client that leaves while its generation is still being written gets its quota unit back,
-//! and nothing is stored — not even when the slow model answers afterwards.
+//! the model's request is cancelled, and nothing is stored — not even after the slow model's
+//! answer would have arrived.
 
 mod common;
 
@@ -60,6 +61,17 @@ async fn a_client_that_disconnects_mid_stream_is_not_charged(db: TestDb) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(released, "the unit came back after the client left");
+    // The model's request was cancelled rather than left running: the stand-in saw its caller
+    // hang up well before its two-second answer.
+    let mut cancelled = false;
+    for _ in 0..50 {
+        if llm.traffic().abandoned(konqer_testkit::openai::PATH) == 1 {
+            cancelled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(cancelled, "the upstream request was cancelled");
     // Past the model's delay: the abandoned run never completes into a stored generation.
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     let history: Value = app

@@ -1,11 +1,12 @@
 //! The twelve services as modules sharing one pipeline (the API runs it: validate →
-//! entitlement → quota → generate → score → store). A service declares its input and output
+//! entitlement → quota → enrich → generate → score → store). A service declares its input and output
 //! schemas, validates its input into a typed value, and produces an output whose trustworthy
 //! part — the score, the class, the ranking — comes from a deterministic core, not from a
 //! model's opinion of itself. Adding a service touches only its module and `registry()`.
 
 pub mod carousel;
 pub mod cold_dm;
+pub mod enrich;
 pub mod objection;
 pub mod pdf;
 pub mod repair;
@@ -56,11 +57,18 @@ pub trait Service: Send + Sync + 'static {
     fn output_schema(&self) -> Value;
     /// Checks the input; the returned value is the normalised input that is stored.
     fn validate(&self, input: &Value) -> Result<Value, Vec<InputError>>;
-    /// Produces the output for a validated input, passing the main text to `on_delta` as it
-    /// is written (for server-sent events; callers that do not stream pass a no-op).
+    /// Who this service wants looked up before it writes (DESIGN §2: enrich); `None` for
+    /// services that use no enrichment.
+    fn lookup(&self, _input: &Value) -> Option<enrich::PersonQuery> {
+        None
+    }
+    /// Produces the output for a validated input and what enrichment found for its `lookup`
+    /// (empty when nothing was looked up), passing the main text to `on_delta` as it is
+    /// written (for server-sent events; callers that do not stream pass a no-op).
     async fn run(
         &self,
         input: &Value,
+        enrichment: &enrich::Enrichment,
         generator: &dyn text::Generator,
         on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
     ) -> Result<Produced, RunError>;

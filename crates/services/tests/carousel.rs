@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use konqer_services::carousel::{
     self, is_call_to_action, Carousel, Draft, Finding, Research, ResearchError,
 };
+use konqer_services::enrich::Enrichment;
 use konqer_services::text::{GenerateError, Generator, Offline, Prompt};
 use konqer_services::{RunError, Service};
 use proptest::prelude::*;
@@ -30,7 +31,7 @@ fn run_with(
     generator: &dyn Generator,
 ) -> Result<Value, RunError> {
     let valid = service.validate(input).expect("valid input");
-    block_on(service.run(&valid, generator, &mut |_| {})).map(|p| p.output)
+    block_on(service.run(&valid, &Enrichment::none(), generator, &mut |_| {})).map(|p| p.output)
 }
 
 fn run(input: &Value) -> Value {
@@ -374,10 +375,12 @@ fn offline_text_streams_in_chunks_that_add_up_to_the_slides() {
     let valid = Carousel::new().validate(&example()).unwrap();
     let mut streamed = String::new();
     let mut chunks = 0;
-    let output = block_on(Carousel::new().run(&valid, &Offline, &mut |d| {
-        streamed.push_str(d);
-        chunks += 1;
-    }))
+    let output = block_on(
+        Carousel::new().run(&valid, &Enrichment::none(), &Offline, &mut |d| {
+            streamed.push_str(d);
+            chunks += 1;
+        }),
+    )
     .unwrap()
     .output;
     assert!(chunks > 10);

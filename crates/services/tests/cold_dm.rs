@@ -2,6 +2,7 @@
 //! properties that hold for any valid input (deterministic, readable length, score 0–100).
 
 use konqer_services::cold_dm::ColdDm;
+use konqer_services::enrich::Enrichment;
 use konqer_services::text::Offline;
 use konqer_services::Service;
 use proptest::prelude::*;
@@ -17,7 +18,7 @@ fn run(input: &Value) -> Value {
         .unwrap();
     let valid = ColdDm.validate(input).expect("valid input");
     runtime
-        .block_on(ColdDm.run(&valid, &Offline, &mut |_| {}))
+        .block_on(ColdDm.run(&valid, &Enrichment::none(), &Offline, &mut |_| {}))
         .unwrap()
         .output
 }

@@ -3,6 +3,7 @@
 //! on the held-out evaluation set.
 
 use async_trait::async_trait;
+use konqer_services::enrich::Enrichment;
 use konqer_services::objection::eval::{evaluate, parse_jsonl, Item};
 use konqer_services::objection::{case_study, classify, Objection, ObjectionType};
 use konqer_services::text::{GenerateError, Generator, Offline, Prompt};
@@ -19,7 +20,12 @@ fn run_with(input: &Value, generator: &dyn Generator) -> (Result<Produced, RunEr
         .unwrap();
     let valid = Objection.validate(input).expect("valid input");
     let mut streamed = String::new();
-    let result = runtime.block_on(Objection.run(&valid, generator, &mut |d| streamed.push_str(d)));
+    let result = runtime.block_on(Objection.run(
+        &valid,
+        &Enrichment::none(),
+        generator,
+        &mut |d| streamed.push_str(d),
+    ));
     (result, streamed)
 }
 

@@ -9,7 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::Result;
+pub use crate::admin_mrr::{MrrBridge, MrrMoves};
+use crate::{Result, ServiceConfig, ServiceConfigPatch};
 
 /// Users newest first, narrowed by a search and the plan or status of any subscription.
 #[derive(Debug, Clone, Default)]
@@ -70,29 +71,71 @@ pub struct DayFigures {
     pub generations: Vec<(ServiceKey, i64)>,
 }
 
+/// Payments dated in `[from, to)` (by payment time, else creation), newest first, in keyset
+/// pages (`before` is the last row's date and id).
+#[derive(Debug, Clone, Default)]
+pub struct PaymentQuery {
+    pub user_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: u32,
+}
+
+impl LedgerPayment {
+    /// The date the ledger sorts and filters by: when it was paid, else when it was created.
+    pub fn dated_at(&self) -> DateTime<Utc> {
+        self.paid_at.unwrap_or(self.created_at)
+    }
+}
+
+/// One `service_access` row: when the service was granted, and any operator's lock.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccessRow {
+    pub service: ServiceKey,
+    pub granted_at: DateTime<Utc>,
+    pub unlock_notified_at: Option<DateTime<Utc>>,
+    pub locked: bool,
+    pub locked_at: Option<DateTime<Utc>>,
+    pub locked_by: Option<Uuid>,
+}
+
+/// Who makes an operator's change, and when; the store records it as an audit event in the
+/// same transaction as the change, so no change is ever stored unaudited.
+#[derive(Debug, Clone, Copy)]
+pub struct Audit {
+    pub actor_id: Uuid,
+    pub at: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait AdminStore: Send + Sync + 'static {
     async fn search_users(&self, query: &UserQuery) -> Result<Vec<UserSummary>>;
-    /// Payments dated in `[from, to)` (by payment time, else creation), newest first.
-    async fn payments(
-        &self,
-        user_id: Option<Uuid>,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-        limit: u32,
-    ) -> Result<Vec<LedgerPayment>>;
+    async fn payments(&self, query: &PaymentQuery) -> Result<Vec<LedgerPayment>>;
     /// Generations ever made by the user, per service.
     async fn generation_totals(&self, user_id: Uuid) -> Result<Vec<(ServiceKey, i64)>>;
+    async fn access_rows(&self, user_id: Uuid) -> Result<Vec<AccessRow>>;
     async fn flags(&self) -> Result<Vec<FeatureFlag>>;
     async fn flag(&self, key: &str) -> Result<Option<FeatureFlag>>;
-    /// Creates or replaces a flag; returns what was there before.
-    async fn put_flag(&self, flag: &FeatureFlag) -> Result<Option<FeatureFlag>>;
+    /// Creates or replaces a flag and records `admin.flag_set`; returns what was there before.
+    async fn put_flag(&self, flag: &FeatureFlag, audit: Audit) -> Result<Option<FeatureFlag>>;
+    /// Applies an operator's change to a service and records `admin.service_updated`;
+    /// `(before, after)`, or `None` for an unknown service.
+    async fn change_service_config(
+        &self,
+        key: ServiceKey,
+        patch: &ServiceConfigPatch,
+        audit: Audit,
+    ) -> Result<Option<(ServiceConfig, ServiceConfig)>>;
     /// Figures per UTC day for days in `[from, to]`.
     async fn daily_figures(
         &self,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<(NaiveDate, DayFigures)>>;
+    /// The MRR bridge over the periods between consecutive `boundaries` (at least two,
+    /// ascending): see [`MrrBridge`].
+    async fn mrr_movements(&self, boundaries: &[DateTime<Utc>]) -> Result<MrrBridge>;
 }
 
 pub(crate) const FLAG_COLUMNS: &str =
@@ -193,3 +236,37 @@ impl From<PaymentRow> for LedgerPayment {
         }
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccessDbRow {
+    pub service_key: crate::db_enum::Db<ServiceKey>,
+    pub granted_at: DateTime<Utc>,
+    pub unlock_notified_at: Option<DateTime<Utc>>,
+    pub locked_by_admin: bool,
+    pub locked_at: Option<DateTime<Utc>>,
+    pub locked_by: Option<Uuid>,
+}
+
+impl From<AccessDbRow> for AccessRow {
+    fn from(r: AccessDbRow) -> Self {
+        AccessRow {
+            service: r.service_key.0,
+            granted_at: r.granted_at,
+            unlock_notified_at: r.unlock_notified_at,
+            locked: r.locked_by_admin,
+            locked_at: r.locked_at,
+            locked_by: r.locked_by,
+        }
+    }
+}
+
+/// The audit event of an operator's change, as one `events` row: `{before, after}`.
+pub(crate) fn audit_data<T: Serialize>(before: Option<&T>, after: &T) -> Value {
+    serde_json::json!({
+        "before": before.map(serde_json::to_value).and_then(std::result::Result::ok),
+        "after": serde_json::to_value(after).unwrap_or(Value::Null),
+    })
+}
+
+pub(crate) const AUDIT_INSERT_SQL: &str = "INSERT INTO events \
+    (id, type, user_id, actor_id, service_key, data, created_at) VALUES ($1, $2, NULL, $3, $4, $5, $6)";

@@ -11,7 +11,8 @@ macro_rules! impl_admin_store {
                 let sql = format!(
                     "SELECT u.id, u.email, u.name, u.created_at, {plan} AS plan, {status} AS status \
                      FROM users u \
-                     WHERE ($1 IS NULL OR lower(u.email) LIKE $1 OR lower(u.name) LIKE $1) \
+                     WHERE ($1 IS NULL OR lower(u.email) LIKE $1 ESCAPE '\\' \
+                            OR lower(u.name) LIKE $1 ESCAPE '\\') \
                        AND ($2 IS NULL OR EXISTS (SELECT 1 FROM subscriptions s \
                              WHERE s.user_id = u.id AND CAST(s.plan AS TEXT) = $2)) \
                        AND ($3 IS NULL OR EXISTS (SELECT 1 FROM subscriptions s \
@@ -23,11 +24,13 @@ macro_rules! impl_admin_store {
                 );
                 // LIKE's own wildcards in the search are taken literally.
                 let pattern = query.search.as_deref().map(|s| {
-                    let escaped: String = s
-                        .to_lowercase()
-                        .chars()
-                        .filter(|c| !matches!(c, '%' | '_' | '\\'))
-                        .collect();
+                    let mut escaped = String::with_capacity(s.len() + 2);
+                    for c in s.to_lowercase().chars() {
+                        if matches!(c, '%' | '_' | '\\') {
+                            escaped.push('\\');
+                        }
+                        escaped.push(c);
+                    }
                     format!("%{escaped}%")
                 });
                 let rows: Vec<$crate::admin::UserSummaryRow> = sqlx::query_as(&sql)
@@ -44,10 +47,7 @@ macro_rules! impl_admin_store {
 
             async fn payments(
                 &self,
-                user_id: Option<uuid::Uuid>,
-                from: Option<chrono::DateTime<chrono::Utc>>,
-                to: Option<chrono::DateTime<chrono::Utc>>,
-                limit: u32,
+                query: &$crate::admin::PaymentQuery,
             ) -> $crate::Result<Vec<$crate::LedgerPayment>> {
                 let rows: Vec<$crate::admin::PaymentRow> = sqlx::query_as(
                     "SELECT p.id, p.user_id, u.email, CAST(p.plan AS TEXT) AS plan, p.amount_cents, \
@@ -57,12 +57,16 @@ macro_rules! impl_admin_store {
                      WHERE ($1 IS NULL OR p.user_id = $1) \
                        AND ($2 IS NULL OR COALESCE(p.paid_at, p.created_at) >= $2) \
                        AND ($3 IS NULL OR COALESCE(p.paid_at, p.created_at) < $3) \
-                     ORDER BY COALESCE(p.paid_at, p.created_at) DESC, p.id DESC LIMIT $4",
+                       AND ($4 IS NULL OR COALESCE(p.paid_at, p.created_at) < $4 \
+                            OR (COALESCE(p.paid_at, p.created_at) = $4 AND p.id < $5)) \
+                     ORDER BY COALESCE(p.paid_at, p.created_at) DESC, p.id DESC LIMIT $6",
                 )
-                .bind(user_id)
-                .bind(from)
-                .bind(to)
-                .bind(i64::from(limit.clamp(1, 100_000)))
+                .bind(query.user_id)
+                .bind(query.from)
+                .bind(query.to)
+                .bind(query.before.map(|(at, _)| at))
+                .bind(query.before.map(|(_, id)| id))
+                .bind(i64::from(query.limit.clamp(1, 1000)))
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows.into_iter().map(Into::into).collect())
@@ -81,6 +85,20 @@ macro_rules! impl_admin_store {
                     .fetch_all(&self.pool)
                     .await?;
                 Ok(rows.into_iter().map(|(k, n)| (k.0, n)).collect())
+            }
+
+            async fn access_rows(
+                &self,
+                user_id: uuid::Uuid,
+            ) -> $crate::Result<Vec<$crate::AccessRow>> {
+                let rows: Vec<$crate::admin::AccessDbRow> = sqlx::query_as(
+                    "SELECT service_key, granted_at, unlock_notified_at, locked_by_admin, locked_at, \
+                         locked_by FROM service_access WHERE user_id = $1 ORDER BY service_key",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
             }
 
             async fn flags(&self) -> $crate::Result<Vec<$crate::FeatureFlag>> {
@@ -108,16 +126,24 @@ macro_rules! impl_admin_store {
             async fn put_flag(
                 &self,
                 flag: &$crate::FeatureFlag,
+                audit: $crate::Audit,
             ) -> $crate::Result<Option<$crate::FeatureFlag>> {
                 let mut tx = self.pool.begin().await?;
+                // A write first, so the row (and SQLite's write lock) is held while the previous
+                // state is read: the audit's "before" is what this change replaced.
+                sqlx::query("UPDATE feature_flags SET key = key WHERE key = $1")
+                    .bind(&flag.key)
+                    .execute(&mut *tx)
+                    .await?;
                 let sql = format!(
                     "SELECT {} FROM feature_flags WHERE key = $1",
                     $crate::admin::FLAG_COLUMNS
                 );
-                let before: Option<$crate::admin::FlagRow> = sqlx::query_as(&sql)
+                let before: Option<$crate::FeatureFlag> = sqlx::query_as::<_, $crate::admin::FlagRow>(&sql)
                     .bind(&flag.key)
                     .fetch_optional(&mut *tx)
-                    .await?;
+                    .await?
+                    .map(Into::into);
                 sqlx::query(
                     "INSERT INTO feature_flags (key, enabled, rollout_percentage, config, updated_at, updated_by) \
                      VALUES ($1, $2, $3, $4, $5, $6) \
@@ -133,8 +159,77 @@ macro_rules! impl_admin_store {
                 .bind(flag.updated_by)
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query($crate::admin::AUDIT_INSERT_SQL)
+                    .bind(uuid::Uuid::now_v7())
+                    .bind("admin.flag_set")
+                    .bind(audit.actor_id)
+                    .bind(None::<$crate::db_enum::Db<konqer_domain::ServiceKey>>)
+                    .bind(sqlx::types::Json($crate::admin::audit_data(before.as_ref(), flag)))
+                    .bind(audit.at)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
-                Ok(before.map(Into::into))
+                Ok(before)
+            }
+
+            async fn change_service_config(
+                &self,
+                key: konqer_domain::ServiceKey,
+                patch: &$crate::ServiceConfigPatch,
+                audit: $crate::Audit,
+            ) -> $crate::Result<Option<($crate::ServiceConfig, $crate::ServiceConfig)>> {
+                let mut tx = self.pool.begin().await?;
+                // Lock first (see put_flag), then read, merge, write, and audit in one go.
+                let found = sqlx::query("UPDATE service_configs SET key = key WHERE key = $1")
+                    .bind($crate::db_enum::Db(key))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if found == 0 {
+                    return Ok(None);
+                }
+                let sql = format!(
+                    "SELECT {} FROM service_configs WHERE key = $1",
+                    $crate::shared::SERVICE_CONFIG_COLUMNS
+                );
+                let before: $crate::ServiceConfig =
+                    sqlx::query_as::<_, $crate::shared::ServiceConfigRow>(&sql)
+                        .bind($crate::db_enum::Db(key))
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .into();
+                let sql = format!(
+                    "UPDATE service_configs SET enabled = $2, rate_limit_daily = $3, \
+                     release_offset_days = $4, pricing_monthly_cents = $5, pricing_annual_cents = $6, \
+                     config = $7, updated_at = $8 WHERE key = $1 RETURNING {}",
+                    $crate::shared::SERVICE_CONFIG_COLUMNS
+                );
+                let after: $crate::ServiceConfig =
+                    sqlx::query_as::<_, $crate::shared::ServiceConfigRow>(&sql)
+                        .bind($crate::db_enum::Db(key))
+                        .bind(patch.enabled.unwrap_or(before.enabled))
+                        .bind(patch.rate_limit_daily.unwrap_or(before.rate_limit_daily))
+                        .bind(patch.release_offset_days.unwrap_or(before.release_offset_days))
+                        .bind(patch.pricing_monthly.unwrap_or(before.pricing_monthly).0)
+                        .bind(patch.pricing_annual.unwrap_or(before.pricing_annual).0)
+                        .bind(sqlx::types::Json(
+                            patch.config.as_ref().unwrap_or(&before.config),
+                        ))
+                        .bind(audit.at)
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .into();
+                sqlx::query($crate::admin::AUDIT_INSERT_SQL)
+                    .bind(uuid::Uuid::now_v7())
+                    .bind("admin.service_updated")
+                    .bind(audit.actor_id)
+                    .bind(Some($crate::db_enum::Db(key)))
+                    .bind(sqlx::types::Json($crate::admin::audit_data(Some(&before), &after)))
+                    .bind(audit.at)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some((before, after)))
             }
 
             async fn daily_figures(
@@ -208,6 +303,44 @@ macro_rules! impl_admin_store {
                             .map(|d| (d, figures))
                     })
                     .collect())
+            }
+
+            async fn mrr_movements(
+                &self,
+                boundaries: &[chrono::DateTime<chrono::Utc>],
+            ) -> $crate::Result<$crate::MrrBridge> {
+                let (Some(first), Some(last)) = (boundaries.first(), boundaries.last()) else {
+                    return Ok($crate::MrrBridge::default());
+                };
+                let opening_cents: i64 = sqlx::query_scalar(&$crate::admin_mrr::opening_sql())
+                    .bind(*first)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let periods = boundaries.len().saturating_sub(1);
+                let mut bridge = $crate::MrrBridge {
+                    opening_cents,
+                    periods: vec![$crate::MrrMoves::default(); periods],
+                };
+                if periods == 0 {
+                    return Ok(bridge);
+                }
+                let sql = $crate::admin_mrr::movements_sql(boundaries.len());
+                let mut query = sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(&sql);
+                for (k, t) in boundaries.iter().enumerate() {
+                    query = query.bind(k as i64).bind(*t);
+                }
+                let rows = query.bind(*first).bind(*last).fetch_all(&self.pool).await?;
+                for (k, new_cents, expansion_cents, contraction_cents, churned_cents) in rows {
+                    if let Some(slot) = usize::try_from(k).ok().and_then(|k| bridge.periods.get_mut(k)) {
+                        *slot = $crate::MrrMoves {
+                            new_cents,
+                            expansion_cents,
+                            contraction_cents,
+                            churned_cents,
+                        };
+                    }
+                }
+                Ok(bridge)
             }
         }
     };

@@ -22,13 +22,10 @@ fn rank(column: &str) -> String {
 /// `SUM(CASE plan WHEN 'founding' THEN 5825 …)`: the monthly value of each plan, taken from
 /// the domain's price list so SQL and Rust cannot disagree.
 pub(crate) static MRR_SQL: LazyLock<String> = LazyLock::new(|| {
-    let cases: String = Plan::ALL
-        .iter()
-        .map(|p| format!(" WHEN '{}' THEN {}", p.as_str(), p.monthly_value().0))
-        .collect();
+    let value = crate::admin_mrr::monthly_value_case("plan");
     // A subscription canceled after `at` was live at `at`; one canceled before was not.
     format!(
-        "SELECT plan, COUNT(*), SUM(CASE plan{cases} ELSE 0 END) FROM subscriptions \
+        "SELECT plan, COUNT(*), SUM({value}) FROM subscriptions \
          WHERE created_at <= $1 AND (status IN ('active', 'trialing', 'past_due') \
            OR (canceled_at IS NOT NULL AND canceled_at > $1)) \
          GROUP BY plan"

@@ -1,6 +1,6 @@
 //! What the service engine needs from storage: the exact daily quota (one atomic reservation
-//! per request, released when the request fails) and the generations a user can page through,
-//! read and delete — only ever their own.
+//! per request, released when the request fails), the generations a user can page through,
+//! read and delete — only ever their own — and the enrichment providers' cached answers.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -45,6 +45,15 @@ pub trait GenerationStore: Send + Sync + 'static {
     /// Gives back a unit taken by `reserve_quota` (the request failed).
     async fn release_quota(&self, user_id: Uuid, service: ServiceKey, day: NaiveDate)
         -> Result<()>;
+    /// What deciding a user's access to a service needs, in one round trip: their
+    /// subscriptions (as `subscriptions_of`) and whether an operator locked the service for
+    /// them. The lock only matters once a subscription covers the service, so with no
+    /// subscription it reads as unlocked.
+    async fn entitlement_facts(
+        &self,
+        user_id: Uuid,
+        service: ServiceKey,
+    ) -> Result<(Vec<crate::SubscriptionRecord>, bool)>;
     async fn insert_generation(&self, generation: &Generation) -> Result<()>;
     /// Stores a generation and its event together: both or neither (one statement on
     /// PostgreSQL, one transaction on SQLite).
@@ -57,6 +66,22 @@ pub trait GenerationStore: Send + Sync + 'static {
     /// The user's own generation; another user's id reads as absent.
     async fn get_generation(&self, user_id: Uuid, id: Uuid) -> Result<Option<Generation>>;
     async fn delete_generation(&self, user_id: Uuid, id: Uuid) -> Result<bool>;
+
+    /// A provider's cached answer to a lookup, with when it was fetched; the caller decides
+    /// whether it is still fresh.
+    async fn cached_enrichment(
+        &self,
+        provider: &str,
+        lookup_key: &str,
+    ) -> Result<Option<(Value, DateTime<Utc>)>>;
+    /// Keeps a provider's answer, replacing an older one for the same lookup.
+    async fn cache_enrichment(
+        &self,
+        provider: &str,
+        lookup_key: &str,
+        response: &Value,
+        fetched_at: DateTime<Utc>,
+    ) -> Result<()>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -82,6 +107,14 @@ impl From<GenerationRow> for Generation {
             created_at: r.created_at,
         }
     }
+}
+
+/// A subscription row with the service's admin lock beside it (`entitlement_facts`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct EntitlementRow {
+    #[sqlx(flatten)]
+    pub subscription: crate::billing_sql::SubscriptionRow,
+    pub locked_by_admin: bool,
 }
 
 pub(crate) const GENERATION_COLUMNS: &str =
@@ -132,6 +165,26 @@ macro_rules! impl_generation_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn entitlement_facts(
+                &self,
+                user_id: uuid::Uuid,
+                service: konqer_domain::ServiceKey,
+            ) -> $crate::Result<(Vec<$crate::SubscriptionRecord>, bool)> {
+                let sql = format!(
+                    "SELECT {}, EXISTS (SELECT 1 FROM service_access a WHERE a.user_id = $1 \
+                     AND a.service_key = $2 AND a.locked_by_admin) AS locked_by_admin \
+                     FROM subscriptions WHERE user_id = $1 ORDER BY created_at, id",
+                    $crate::billing_sql::SUBSCRIPTION_COLUMNS
+                );
+                let rows: Vec<$crate::generations::EntitlementRow> = sqlx::query_as(&sql)
+                    .bind(user_id)
+                    .bind($crate::db_enum::Db(service))
+                    .fetch_all(&self.pool)
+                    .await?;
+                let locked = rows.first().is_some_and(|r| r.locked_by_admin);
+                Ok((rows.into_iter().map(|r| r.subscription.into()).collect(), locked))
             }
 
             async fn insert_generation(&self, g: &$crate::Generation) -> $crate::Result<()> {
@@ -254,6 +307,44 @@ macro_rules! impl_generation_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn cached_enrichment(
+                &self,
+                provider: &str,
+                lookup_key: &str,
+            ) -> $crate::Result<Option<(serde_json::Value, chrono::DateTime<chrono::Utc>)>> {
+                let row: Option<(sqlx::types::Json<serde_json::Value>, chrono::DateTime<chrono::Utc>)> =
+                    sqlx::query_as(
+                        "SELECT response, fetched_at FROM enrichment_cache \
+                         WHERE provider = $1 AND lookup_key = $2",
+                    )
+                    .bind(provider)
+                    .bind(lookup_key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(response, at)| (response.0, at)))
+            }
+
+            async fn cache_enrichment(
+                &self,
+                provider: &str,
+                lookup_key: &str,
+                response: &serde_json::Value,
+                fetched_at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO enrichment_cache (provider, lookup_key, response, fetched_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (provider, lookup_key) \
+                     DO UPDATE SET response = excluded.response, fetched_at = excluded.fetched_at",
+                )
+                .bind(provider)
+                .bind(lookup_key)
+                .bind(sqlx::types::Json(response))
+                .bind(fetched_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
             }
         }
     };

@@ -3,6 +3,7 @@
 //! SQL wherever the dialects agree and are held to one conformance suite (`tests/`).
 
 mod admin;
+mod admin_mrr;
 mod admin_sql;
 mod billing;
 mod billing_sql;
@@ -26,7 +27,10 @@ use chrono::{DateTime, Utc};
 use konqer_domain::ServiceKey;
 use uuid::Uuid;
 
-pub use admin::{AdminStore, DayFigures, FeatureFlag, LedgerPayment, UserQuery, UserSummary};
+pub use admin::{
+    AccessRow, AdminStore, Audit, DayFigures, FeatureFlag, LedgerPayment, MrrBridge, MrrMoves,
+    PaymentQuery, UserQuery, UserSummary,
+};
 pub use billing::{
     BillingStore, CheckoutSession, OutboxEmail, PaymentRecord, PlanRevenue, QueuedEmail,
     RefundRecord, SubscriptionRecord, SubscriptionSnapshot, UnlockCandidate, WebhookEffects,

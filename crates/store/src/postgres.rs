@@ -13,6 +13,8 @@ use crate::shared::{claim_job_sql, impl_store};
 use crate::{Backend, StoreError, StoreOptions};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+/// A pooled connection idle this long is checked before use (see `connect`).
+const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(5);
 static CLAIM_SQL: LazyLock<String> = LazyLock::new(|| claim_job_sql("FOR UPDATE SKIP LOCKED"));
 
 pub struct PgStore {
@@ -33,6 +35,18 @@ impl PgStore {
             .max_connections(options.max_connections)
             .min_connections(options.min_connections)
             .acquire_timeout(options.acquire_timeout)
+            // sqlx pings every connection it hands out by default: one more round trip per
+            // statement. Only a connection that sat idle is pinged (and replaced if dead);
+            // under load none is, and a connection lost mid-load fails one statement.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IF_IDLE_FOR {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_lazy_with(connect);
         Ok(PgStore { pool })
     }

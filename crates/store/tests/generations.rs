@@ -1,10 +1,12 @@
 //! The daily quota and generation history on both back ends: exact under concurrency,
-//! released on failure, and a user only ever sees their own generations.
+//! released on failure, and a user only ever sees their own generations; enrichment answers
+//! are kept per provider and lookup.
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use konqer_domain::ServiceKey;
+use konqer_domain::{Plan, SubscriptionStatus};
 use konqer_store::testing::TestDb;
-use konqer_store::{Generation, GenerationFilter, NewUser};
+use konqer_store::{Generation, GenerationFilter, NewUser, SubscriptionSnapshot, WebhookEffects};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -13,6 +15,8 @@ konqer_store::both_backends!(
     released_units_can_be_reserved_again_and_days_are_separate,
     generations_page_newest_first_and_stay_private,
     a_generation_and_its_event_are_stored_together_or_not_at_all,
+    enrichment_answers_are_cached_per_provider_and_lookup_and_replaced,
+    entitlement_facts_are_the_subscriptions_and_the_services_lock,
 );
 
 fn day() -> NaiveDate {
@@ -245,4 +249,94 @@ async fn a_generation_and_its_event_are_stored_together_or_not_at_all(db: TestDb
         .await
         .is_err());
     assert_eq!(db.store.get_generation(ada, second).await.unwrap(), None);
+}
+
+async fn enrichment_answers_are_cached_per_provider_and_lookup_and_replaced(db: TestDb) {
+    let s = &db.store;
+    let first = Utc.with_ymd_and_hms(2026, 12, 1, 9, 30, 15).unwrap() + Duration::milliseconds(250);
+    assert_eq!(s.cached_enrichment("apollo", "k1").await.unwrap(), None);
+    let person = json!({"person": {"title": "Head of Sales", "headline": "Sales at Northwind"}});
+    s.cache_enrichment("apollo", "k1", &person, first)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.cached_enrichment("apollo", "k1").await.unwrap(),
+        Some((person.clone(), first))
+    );
+    // Another lookup, or the same key at another provider, is another entry.
+    assert_eq!(s.cached_enrichment("apollo", "k2").await.unwrap(), None);
+    assert_eq!(s.cached_enrichment("clearbit", "k1").await.unwrap(), None);
+    // A "nothing found" answer is worth keeping too.
+    s.cache_enrichment("apollo", "k2", &json!(null), first)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.cached_enrichment("apollo", "k2").await.unwrap(),
+        Some((json!(null), first))
+    );
+    // Fetching again replaces the answer and its time.
+    let later = first + Duration::hours(25);
+    let newer = json!({"person": {"title": "VP Sales"}});
+    s.cache_enrichment("apollo", "k1", &newer, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.cached_enrichment("apollo", "k1").await.unwrap(),
+        Some((newer, later))
+    );
+}
+
+async fn entitlement_facts_are_the_subscriptions_and_the_services_lock(db: TestDb) {
+    let s = &db.store;
+    let ada = user(&db, "ada@example.com").await;
+    let root = user(&db, "root@example.com").await;
+    assert_eq!(
+        s.entitlement_facts(ada, ServiceKey::ColdDm).await.unwrap(),
+        (vec![], false)
+    );
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+    let effects = WebhookEffects {
+        event_id: "evt_facts".into(),
+        event_type: "customer.subscription.created".into(),
+        event_created: now,
+        subscription: Some(SubscriptionSnapshot {
+            stripe_subscription_id: "sub_facts".into(),
+            stripe_customer_id: None,
+            user_id: ada,
+            plan: Plan::Founding,
+            service: None,
+            interval: Plan::Founding.interval(),
+            status: SubscriptionStatus::Active,
+            canceled_at: None,
+            period: Some((now, now + Duration::days(365))),
+            cancel_at_period_end: Some(false),
+        }),
+        payment: None,
+        refund: None,
+        emails: Vec::new(),
+        now,
+    };
+    s.apply_webhook(&effects).await.unwrap();
+    s.set_access_lock(ada, ServiceKey::ColdDm, true, root, now)
+        .await
+        .unwrap();
+    let (subscriptions, locked) = s.entitlement_facts(ada, ServiceKey::ColdDm).await.unwrap();
+    assert!(locked);
+    assert_eq!(subscriptions, s.subscriptions_of(ada).await.unwrap());
+    assert_eq!(subscriptions.len(), 1);
+    assert_eq!(subscriptions[0].plan, Plan::Founding);
+    let (_, objection_locked) = s
+        .entitlement_facts(ada, ServiceKey::Objection)
+        .await
+        .unwrap();
+    assert!(!objection_locked, "the lock is per service");
+    s.set_access_lock(ada, ServiceKey::ColdDm, false, root, now)
+        .await
+        .unwrap();
+    assert!(
+        !s.entitlement_facts(ada, ServiceKey::ColdDm)
+            .await
+            .unwrap()
+            .1
+    );
 }

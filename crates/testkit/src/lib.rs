@@ -1,7 +1,9 @@
 //! Local stand-ins for the external services Konqer talks to, speaking their real wire
 //! formats on 127.0.0.1 so tests never reach the internet: an OIDC issuer (Keycloak-shaped),
-//! the GitHub, Google and LinkedIn sign-in providers, and a browser that follows one redirect.
+//! the GitHub, Google and LinkedIn sign-in providers, Apollo.io, and a browser that follows one
+//! redirect.
 
+pub mod apollo;
 pub mod browser;
 pub mod issuer;
 pub mod keys;
@@ -12,6 +14,7 @@ mod server;
 pub mod smtp;
 pub mod stripe;
 
+pub use apollo::StandInApollo;
 pub use browser::{authorize as browser_authorize, BrowserError, Callback};
 pub use issuer::StandInIssuer;
 pub use keys::TestKey;

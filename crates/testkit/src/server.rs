@@ -25,6 +25,8 @@ struct TrafficState {
     hits: HashMap<String, usize>,
     failures: HashMap<String, VecDeque<Failure>>,
     delays: HashMap<String, Duration>,
+    /// Requests whose client hung up before they were answered.
+    abandoned: HashMap<String, usize>,
     down: bool,
     last_user_agent: Option<String>,
 }
@@ -39,6 +41,12 @@ impl Traffic {
     /// Requests received on `path` so far, failed ones included.
     pub fn hits(&self, path: &str) -> usize {
         self.lock().hits.get(path).copied().unwrap_or(0)
+    }
+
+    /// Requests to `path` whose client closed the connection before the answer was ready
+    /// (seen while a [`Traffic::delay`] holds them): how a test sees a cancelled upstream call.
+    pub fn abandoned(&self, path: &str) -> usize {
+        self.lock().abandoned.get(path).copied().unwrap_or(0)
     }
 
     pub fn total_hits(&self) -> usize {
@@ -108,11 +116,42 @@ impl Traffic {
     }
 }
 
+/// Counts a request as abandoned if the server drops it (the client hung up) unanswered.
+struct Unanswered {
+    traffic: Traffic,
+    path: String,
+    answered: bool,
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if !self.answered {
+            *self
+                .traffic
+                .lock()
+                .abandoned
+                .entry(std::mem::take(&mut self.path))
+                .or_default() += 1;
+        }
+    }
+}
+
 async fn observe(State(traffic): State<Traffic>, request: Request, next: Next) -> Response {
     let (failure, delay) = traffic.admit(&request);
+    let mut unanswered = Unanswered {
+        traffic: traffic.clone(),
+        path: request.uri().path().to_owned(),
+        answered: false,
+    };
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
+    let response = answer(failure, request, next).await;
+    unanswered.answered = true;
+    response
+}
+
+async fn answer(failure: Option<Failure>, request: Request, next: Next) -> Response {
     match failure {
         None => next.run(request).await,
         Some(failure) => {

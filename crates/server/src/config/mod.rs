@@ -97,7 +97,10 @@ pub struct Config {
     pub unsubscribe_secret: Option<Secret<String>>,
     /// Stripe's API (tests point it at a stand-in).
     pub stripe_base_url: String,
+    /// Enrichment through Apollo.io when set; none otherwise.
     pub apollo_api_key: Option<Secret<String>>,
+    /// Apollo's API (tests point it at a stand-in).
+    pub apollo_base_url: String,
     /// The sender address and the mail transport (Resend, SMTP or `.eml` files).
     pub mail: MailConfig,
     /// Where each value came from, for `konqer config`: (setting, shown value, source).
@@ -271,6 +274,8 @@ impl Config {
             stripe_base_url: http_url(raw, "KONQER_STRIPE_BASE_URL")?
                 .ok_or_else(|| ConfigError::new("KONQER_STRIPE_BASE_URL", "is required"))?,
             apollo_api_key: raw.secret("APOLLO_API_KEY"),
+            apollo_base_url: http_url(raw, "KONQER_APOLLO_BASE_URL")?
+                .ok_or_else(|| ConfigError::new("KONQER_APOLLO_BASE_URL", "is required"))?,
             mail,
             provenance: raw.provenance(),
         })

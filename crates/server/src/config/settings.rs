@@ -92,6 +92,7 @@ pub(super) const SETTINGS: &[Setting] = &[
     secret("KONQER_UNSUBSCRIBE_SECRET", "(generated in the data directory)"),
     plain("KONQER_STRIPE_BASE_URL", "https://api.stripe.com"),
     secret("APOLLO_API_KEY", "(none: no enrichment)"),
+    plain("KONQER_APOLLO_BASE_URL", "https://api.apollo.io"),
     plain("KONQER_MAIL_FROM", "Konqer <hello@konqer.app>"),
     secret("KONQER_RESEND_API_KEY", "(none: SMTP if KONQER_SMTP_URL is set, else .eml files in $KONQER_DATA_DIR/mail)"),
     plain("KONQER_RESEND_BASE_URL", "https://api.resend.com"),

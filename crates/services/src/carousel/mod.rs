@@ -174,6 +174,7 @@ impl Service for Carousel {
     async fn run(
         &self,
         input: &Value,
+        _enrichment: &crate::enrich::Enrichment,
         generator: &dyn Generator,
         on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
     ) -> Result<Produced, RunError> {

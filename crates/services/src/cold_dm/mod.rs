@@ -1,7 +1,9 @@
 //! Cold DM Personalizer: a LinkedIn direct message written for one prospect, scored by a
-//! fixed rubric (see `score`). The offline draft is built only from what the user typed —
-//! their prospect's name, company, role, pasted posts and their own offer; nothing invented.
+//! fixed rubric (see `score`). The message is built only from what the user typed — their
+//! prospect's name, company, role, pasted posts and their own offer — and, when an enrichment
+//! provider is configured, what it found about the prospect (`facts`); nothing invented.
 
+mod facts;
 mod offline;
 pub mod score;
 
@@ -10,6 +12,7 @@ use konqer_domain::ServiceKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::enrich::{Enrichment, PersonQuery};
 use crate::text::{Generator, Prompt};
 use crate::{parse, text_field, InputError, Produced, RunError, Service};
 
@@ -105,13 +108,28 @@ impl ColdDm {
         }
     }
 
-    fn prompt(input: &Input) -> Prompt {
+    fn prompt(input: &Input, known: Option<&facts::Known>) -> Prompt {
+        /// The input with the enrichment facts beside it, so the model sees where each came from.
+        #[derive(Serialize)]
+        struct WithFacts<'a> {
+            #[serde(flatten)]
+            input: &'a Input,
+            facts_found: Value,
+        }
+        let user = match known {
+            None => serde_json::to_string(input),
+            Some(known) => serde_json::to_string(&WithFacts {
+                input,
+                facts_found: known.for_prompt(),
+            }),
+        }
+        .unwrap_or_default();
         Prompt {
             system: "You write one LinkedIn direct message for a B2B seller. 100-150 words, one specific reference to the prospect \
                      (their company or something they wrote), tied to their role, exactly one question as the call to action, \
                      a soft ask, no hype or spam words. Use only the facts given. Answer with the message text only."
                 .to_owned(),
-            user: serde_json::to_string(input).unwrap_or_default(),
+            user,
         }
     }
 }
@@ -170,26 +188,37 @@ impl Service for ColdDm {
         serde_json::to_value(clean).map_err(|e| vec![InputError::new("body", e.to_string())])
     }
 
+    fn lookup(&self, input: &Value) -> Option<PersonQuery> {
+        let input = self.checked(input).ok()?;
+        Some(PersonQuery {
+            name: input.prospect_name,
+            organization_name: Some(input.company),
+            linkedin_url: input.linkedin_url,
+        })
+    }
+
     async fn run(
         &self,
         input: &Value,
+        enrichment: &Enrichment,
         generator: &dyn Generator,
         on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
     ) -> Result<Produced, RunError> {
         let input = self
             .checked(input)
             .map_err(|_| RunError::Generation("input changed after validation".to_owned()))?;
-        let message = if generator.is_offline() {
-            let draft = offline::draft(&input);
+        let known = facts::known(enrichment, &input.company);
+        let (message, facts_used) = if generator.is_offline() {
+            let (draft, used) = offline::draft(&input, known.as_ref());
             crate::emit_in_chunks(&draft, on_delta);
-            draft
+            (draft, used)
         } else {
-            let prompt = Self::prompt(&input);
+            let prompt = Self::prompt(&input, known.as_ref());
             let text = generator
                 .stream(&prompt, on_delta)
                 .await
                 .map_err(|e| RunError::Generation(e.to_string()))?;
-            crate::repair::parsed_or_repaired(generator, &prompt, text, |t| {
+            let text = crate::repair::parsed_or_repaired(generator, &prompt, text, |t| {
                 let t = t.trim();
                 if t.is_empty() {
                     Err("the message was empty".to_owned())
@@ -197,7 +226,12 @@ impl Service for ColdDm {
                     Ok(t.to_owned())
                 }
             })
-            .await?
+            .await?;
+            // The model was given every fact found.
+            (
+                text,
+                known.as_ref().map(facts::Known::labels).unwrap_or_default(),
+            )
         };
         let terms = offline::post_terms(&input.recent_posts);
         let first_name = input
@@ -216,12 +250,18 @@ impl Service for ColdDm {
         if !input.recent_posts.is_empty() {
             context_used.push("recent_posts");
         }
+        // A source is listed only when one of its facts was used.
+        let enrichment_sources: Vec<&str> = match (&known, facts_used.is_empty()) {
+            (Some(known), false) => vec![known.source.as_str()],
+            _ => Vec::new(),
+        };
+        context_used.extend(facts_used);
         Ok(Produced {
             output: json!({
                 "message": message,
                 "personalization_score": total,
                 "context_used": context_used,
-                "enrichment_sources": [],
+                "enrichment_sources": enrichment_sources,
                 "score_breakdown": breakdown,
                 "suggestions": score::suggestions(&breakdown),
             }),

@@ -1,7 +1,9 @@
-//! The offline draft: a 100–150-word message assembled from the user's own input. Sentences
-//! are added from a list of optional ones until the message is long enough, and dropped from
-//! the end of that list if it runs long, so the length criterion holds for any valid input.
+//! The offline draft: a 100–150-word message assembled from the user's own input, and from
+//! enrichment facts when a provider found some. Sentences are added from a list of optional
+//! ones until the message is long enough, and dropped from the end of that list if it runs
+//! long, so the length criterion holds for any valid input.
 
+use super::facts::Known;
 use super::{Input, Language, Tone};
 use crate::cold_dm::score::words;
 
@@ -76,7 +78,9 @@ fn role_pain(role: &str, fr: bool) -> &'static str {
     }
 }
 
-pub fn draft(input: &Input) -> String {
+/// The message, and the enrichment facts it mentions (as `context_used` names them).
+pub fn draft(input: &Input, known: Option<&Known>) -> (String, Vec<&'static str>) {
+    let mut used = Vec::new();
     let fr = input.language == Language::Fr;
     let first = input
         .prospect_name
@@ -91,12 +95,31 @@ pub fn draft(input: &Input) -> String {
         (true, Tone::Friendly) => format!("Salut {first},"),
         (true, _) => format!("Bonjour {first},"),
     };
-    let opener = match (input.recent_posts.first(), fr) {
-        (Some(post), false) => format!("Your recent post — \"{}\" — stayed with me, and it says a lot about how {company} works.", first_words(post, 14)),
-        (Some(post), true) => format!("Votre récent post — « {} » — m'a marqué, et il en dit long sur la façon dont {company} travaille.", first_words(post, 14)),
-        (None, false) => format!("I have been following {company}, and your work as {role} stood out."),
-        (None, true) => format!("Je suis {company} depuis un moment, et votre travail de {role} m'a interpellé."),
+    let headline = known.and_then(|k| k.headline.as_deref());
+    let opener = match (input.recent_posts.first(), headline, fr) {
+        (Some(post), _, false) => format!("Your recent post — \"{}\" — stayed with me, and it says a lot about how {company} works.", first_words(post, 14)),
+        (Some(post), _, true) => format!("Votre récent post — « {} » — m'a marqué, et il en dit long sur la façon dont {company} travaille.", first_words(post, 14)),
+        (None, Some(headline), fr) => {
+            used.push("headline");
+            let headline = first_words(headline, 14);
+            if fr {
+                format!("Votre titre de profil — « {headline} » — a retenu mon attention, et il en dit long sur la façon dont {company} travaille.")
+            } else {
+                format!("Your headline — \"{headline}\" — caught my eye, and it says a lot about how {company} works.")
+            }
+        }
+        (None, None, false) => format!("I have been following {company}, and your work as {role} stood out."),
+        (None, None, true) => format!("Je suis {company} depuis un moment, et votre travail de {role} m'a interpellé."),
     };
+    let company_line = known.and_then(|k| company_line(k, company, fr));
+    if let Some(known) = known.filter(|_| company_line.is_some()) {
+        used.extend(
+            known
+                .labels()
+                .into_iter()
+                .filter(|l| matches!(*l, "company_industry" | "company_size")),
+        );
+    }
     let bridge = if fr {
         format!(
             "Beaucoup de personnes au poste de {role} {}.",
@@ -134,19 +157,35 @@ pub fn draft(input: &Input) -> String {
     };
     let sign_off = if fr { "Bien à vous" } else { "Best regards" };
     let assemble = |extra: &[String]| {
-        let mut body = vec![opener.clone(), bridge.clone(), offer_line.clone()];
+        let mut body = vec![opener.clone(), bridge.clone()];
+        body.extend(company_line.clone());
+        body.push(offer_line.clone());
         body.extend(extra.iter().cloned());
         format!("{greeting}\n\n{}\n\n{ask}\n\n{sign_off}", body.join(" "))
     };
-    let mut used = 0;
+    let mut extra = 0;
     let mut message = assemble(&[]);
-    while words(&message) < 100 && used < optional.len() {
-        used += 1;
-        message = assemble(&optional[..used]);
+    while words(&message) < 100 && extra < optional.len() {
+        extra += 1;
+        message = assemble(&optional[..extra]);
     }
-    if words(&message) > 150 && used > 0 {
-        used -= 1;
-        message = assemble(&optional[..used]);
+    if words(&message) > 150 && extra > 0 {
+        extra -= 1;
+        message = assemble(&optional[..extra]);
     }
-    message
+    (message, used)
+}
+
+/// One sentence on the company's industry and size, when the provider knew either.
+fn company_line(known: &Known, company: &str, fr: bool) -> Option<String> {
+    let industry = known.industry.as_deref();
+    Some(match (known.employees, industry, fr) {
+        (Some(n), Some(industry), false) => format!("With around {n} people in {industry}, {company} is at the size where every first conversation counts."),
+        (Some(n), Some(industry), true) => format!("Avec environ {n} personnes ({industry}), {company} en est au stade où chaque premier échange compte."),
+        (Some(n), None, false) => format!("At around {n} people, {company} is at the size where every first conversation counts."),
+        (Some(n), None, true) => format!("Avec environ {n} personnes, {company} en est au stade où chaque premier échange compte."),
+        (None, Some(industry), false) => format!("In {industry}, the first conversation with a buyer counts for a lot."),
+        (None, Some(industry), true) => format!("Dans votre secteur ({industry}), le premier échange avec un acheteur compte beaucoup."),
+        (None, None, _) => return None,
+    })
 }

@@ -203,6 +203,7 @@ impl Service for Objection {
     async fn run(
         &self,
         input: &Value,
+        _enrichment: &crate::enrich::Enrichment,
         generator: &dyn Generator,
         on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
     ) -> Result<Produced, RunError> {

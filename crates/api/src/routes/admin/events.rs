@@ -3,12 +3,12 @@
 
 use axum::extract::State;
 use axum::Json;
-use konqer_domain::AdminRole;
 use konqer_store::{Event, EventFilter};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::{decode_cursor, encode_cursor, page_limit, parse_at, require, service_of};
-use crate::auth::AdminUser;
+use super::{
+    cursor_param, page, page_limit, service_of, time_param, Edge, Operator, Page, SupportDesk,
+};
 use crate::extract::{ApiQuery, Validate};
 use crate::problem::{ApiError, FieldError};
 use crate::AppState;
@@ -32,21 +32,14 @@ impl Validate for EventsQuery {
     }
 }
 
-#[derive(Serialize)]
-pub struct EventPage {
-    items: Vec<Event>,
-    next_cursor: Option<String>,
-}
-
 pub async fn list(
     State(state): State<AppState>,
-    admin: AdminUser,
+    _: Operator<SupportDesk>,
     ApiQuery(query): ApiQuery<EventsQuery>,
-) -> Result<Json<EventPage>, ApiError> {
-    require(&admin, &[AdminRole::Support])?;
+) -> Result<Json<Page<Event>>, ApiError> {
     let mut errors = Vec::new();
     let present = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
-    let limit = page_limit(query.limit.as_deref(), 50, 200, &mut errors);
+    let limit = page_limit(query.limit.as_deref(), 50, 100, &mut errors);
     let user_id = present(&query.user).and_then(|raw| {
         raw.parse().ok().or_else(|| {
             errors.push(FieldError::new("user", "is not a user id"));
@@ -58,28 +51,9 @@ pub async fn list(
             .map_err(|e| errors.push(FieldError::new("service", e.message)))
             .ok()
     });
-    let mut time = |raw: Option<String>, field: &str| {
-        raw.and_then(|raw| {
-            parse_at(&raw).or_else(|| {
-                errors.push(FieldError::new(
-                    field,
-                    "must be a date (YYYY-MM-DD) or an RFC 3339 time",
-                ));
-                None
-            })
-        })
-    };
-    let from = time(present(&query.from), "from");
-    let to = time(present(&query.to), "to");
-    let before = present(&query.cursor).and_then(|raw| {
-        decode_cursor(&raw).or_else(|| {
-            errors.push(FieldError::new(
-                "cursor",
-                "is not a cursor from a previous page",
-            ));
-            None
-        })
-    });
+    let from = time_param(query.from.as_deref(), "from", Edge::Start, &mut errors);
+    let to = time_param(query.to.as_deref(), "to", Edge::End, &mut errors);
+    let before = cursor_param(query.cursor.as_deref(), &mut errors);
     let kind = present(&query.kind);
     if kind.as_deref().is_some_and(|k| k.len() > 100) {
         errors.push(FieldError::new("type", "must be at most 100 characters"));
@@ -87,7 +61,7 @@ pub async fn list(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let mut items = state
+    let items = state
         .store
         .list_events(&EventFilter {
             kind,
@@ -99,11 +73,5 @@ pub async fn list(
             limit: limit + 1,
         })
         .await?;
-    let next_cursor = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(|e| encode_cursor(e.created_at, e.id))
-    } else {
-        None
-    };
-    Ok(Json(EventPage { items, next_cursor }))
+    Ok(Json(page(items, limit, |e| (e.created_at, e.id))))
 }

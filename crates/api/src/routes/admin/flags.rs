@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use axum::Json;
 use konqer_domain::flags;
-use konqer_store::FeatureFlag;
+use konqer_store::{Audit, FeatureFlag};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{audit, require};
+use super::{Operator, SuperadminOnly};
 use crate::auth::{AdminUser, AuthUser};
 use crate::extract::{ApiJson, Validate};
 use crate::problem::{ApiError, FieldError};
@@ -96,11 +96,10 @@ impl Validate for FlagChange {
 /// `PUT /admin/flags/{key}` (superadmin): creates or replaces the flag; audited.
 pub async fn put(
     State(state): State<AppState>,
-    admin: AdminUser,
+    Operator(admin, _): Operator<SuperadminOnly>,
     Path(key): Path<String>,
     ApiJson(change): ApiJson<FlagChange>,
 ) -> Result<Json<FeatureFlag>, ApiError> {
-    require(&admin, &[])?;
     checked_key(&key)?;
     let flag = FeatureFlag {
         key,
@@ -110,17 +109,11 @@ pub async fn put(
         updated_at: state.clock.now(),
         updated_by: Some(admin.auth.user.id),
     };
-    let before = state.store.put_flag(&flag).await?;
-    audit(
-        &state,
-        &admin,
-        "admin.flag_set",
-        None,
-        None,
-        serde_json::to_value(&before).unwrap_or(Value::Null),
-        serde_json::to_value(&flag).unwrap_or(Value::Null),
-    )
-    .await?;
+    let audit = Audit {
+        actor_id: admin.auth.user.id,
+        at: flag.updated_at,
+    };
+    state.store.put_flag(&flag, audit).await?;
     Ok(Json(flag))
 }
 

@@ -3,15 +3,19 @@
 //! reads revenue and payments, `support` reads users and locks access, `superadmin` does
 //! everything. Every write is recorded as an audit event (who, what, before, after).
 
+mod csv;
 pub mod events;
 pub mod flags;
 pub mod overview;
+pub mod payments;
 pub mod services;
 pub mod users;
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
 use konqer_domain::{AdminRole, Plan};
@@ -26,14 +30,55 @@ use crate::AppState;
 /// The founding campaign's target.
 pub const FOUNDING_GOAL: i64 = 43;
 
-pub(crate) fn require(admin: &AdminUser, allowed: &[AdminRole]) -> Result<(), ApiError> {
+fn require(admin: &AdminUser, allowed: &[AdminRole]) -> Result<(), ApiError> {
     if admin.role == AdminRole::Superadmin || allowed.contains(&admin.role) {
         Ok(())
     } else {
         Err(ApiError::Forbidden(format!(
-            "Your operator role ({}) may not see this.",
+            "Your operator role ({}) may not do this.",
             admin.role
         )))
+    }
+}
+
+/// The operator roles that may use a route besides `superadmin`, who may use every route.
+pub(crate) trait Roles: Send + Sync + 'static {
+    const ALLOWED: &'static [AdminRole];
+}
+
+/// Revenue, the overview and payments.
+pub(crate) struct FinanceDesk;
+/// Locks and the event trail.
+pub(crate) struct SupportDesk;
+/// Users and their detail (finance follows payments there).
+pub(crate) struct UserDesk;
+/// Changes to services and flags.
+pub(crate) struct SuperadminOnly;
+
+impl Roles for FinanceDesk {
+    const ALLOWED: &'static [AdminRole] = &[AdminRole::Finance];
+}
+impl Roles for SupportDesk {
+    const ALLOWED: &'static [AdminRole] = &[AdminRole::Support];
+}
+impl Roles for UserDesk {
+    const ALLOWED: &'static [AdminRole] = &[AdminRole::Support, AdminRole::Finance];
+}
+impl Roles for SuperadminOnly {
+    const ALLOWED: &'static [AdminRole] = &[];
+}
+
+/// An operator whose role may use the route. As an extractor it runs before the query and
+/// the body are read, so a caller without the role gets 403 whatever else they sent.
+pub(crate) struct Operator<R>(pub AdminUser, PhantomData<R>);
+
+impl<R: Roles> FromRequestParts<AppState> for Operator<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let admin = AdminUser::from_request_parts(parts, state).await?;
+        require(&admin, R::ALLOWED)?;
+        Ok(Operator(admin, PhantomData))
     }
 }
 
@@ -94,10 +139,9 @@ pub struct Mrr {
     ))]
 pub async fn mrr(
     State(state): State<AppState>,
-    admin: AdminUser,
+    _: Operator<FinanceDesk>,
     ApiQuery(query): ApiQuery<MrrQuery>,
 ) -> Result<Json<Mrr>, ApiError> {
-    require(&admin, &[AdminRole::Finance])?;
     let at = query
         .at
         .as_deref()
@@ -173,11 +217,10 @@ pub struct AccessState {
     ))]
 pub async fn set_access(
     State(state): State<AppState>,
-    admin: AdminUser,
+    Operator(admin, _): Operator<SupportDesk>,
     axum::extract::Path(id): axum::extract::Path<String>,
     crate::extract::ApiJson(body): crate::extract::ApiJson<AccessChange>,
 ) -> Result<Json<AccessState>, ApiError> {
-    require(&admin, &[AdminRole::Support])?;
     let missing = || ApiError::NotFound("There is no such user.".to_owned());
     let user_id: uuid::Uuid = id.parse().map_err(|_| missing())?;
     state.store.get_user(user_id).await?.ok_or_else(missing)?;
@@ -201,32 +244,48 @@ pub async fn set_access(
     }))
 }
 
-/// Records an operator's change: who made it, to what, and the state before and after.
-pub(crate) async fn audit(
-    state: &AppState,
-    admin: &AdminUser,
-    kind: &str,
-    subject: Option<uuid::Uuid>,
-    service: Option<konqer_domain::ServiceKey>,
-    before: serde_json::Value,
-    after: serde_json::Value,
-) -> Result<(), ApiError> {
-    state
-        .store
-        .record_event(&konqer_store::NewEvent {
-            id: uuid::Uuid::now_v7(),
-            kind: kind.to_owned(),
-            user_id: subject,
-            actor_id: Some(admin.auth.user.id),
-            service,
-            data: serde_json::json!({"before": before, "after": after}),
-            at: state.clock.now(),
-        })
-        .await?;
-    Ok(())
+use super::cursor::{decode as decode_cursor, encode as encode_cursor};
+
+/// One page of a keyset-paged list, newest first.
+#[derive(Serialize)]
+pub struct Page<T> {
+    items: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    next_cursor: Option<String>,
 }
 
-pub(crate) use super::cursor::{decode as decode_cursor, encode as encode_cursor};
+/// Makes a page from up to `want + 1` rows (the extra row only says that more follow).
+pub(crate) fn page<T>(
+    mut items: Vec<T>,
+    want: u32,
+    key: impl Fn(&T) -> (DateTime<Utc>, uuid::Uuid),
+) -> Page<T> {
+    let next_cursor = if items.len() > want as usize {
+        items.truncate(want as usize);
+        items.last().map(|row| {
+            let (at, id) = key(row);
+            encode_cursor(at, id)
+        })
+    } else {
+        None
+    };
+    Page { items, next_cursor }
+}
+
+/// A `cursor` query parameter from a previous page.
+pub(crate) fn cursor_param(
+    raw: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> Option<(DateTime<Utc>, uuid::Uuid)> {
+    let raw = raw.filter(|r| !r.is_empty())?;
+    decode_cursor(raw).or_else(|| {
+        errors.push(FieldError::new(
+            "cursor",
+            "is not a cursor from a previous page",
+        ));
+        None
+    })
+}
 
 /// A `limit` query parameter: 1–`max`, `default` when absent.
 pub(crate) fn page_limit(
@@ -247,5 +306,79 @@ pub(crate) fn page_limit(
                 default
             }
         },
+    }
+}
+
+/// Which end of a day a bare date in a range parameter means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Edge {
+    /// `from=2026-03-02`: from 00:00 UTC that day.
+    Start,
+    /// `to=2026-03-02`: up to the end of that day (00:00 UTC the next day, exclusive).
+    End,
+}
+
+/// A range query parameter: an RFC 3339 time, or a date taken at `edge`.
+pub(crate) fn time_param(
+    raw: Option<&str>,
+    field: &str,
+    edge: Edge,
+    errors: &mut Vec<FieldError>,
+) -> Option<DateTime<Utc>> {
+    let raw = raw.filter(|r| !r.is_empty())?;
+    let parsed = match DateTime::parse_from_rfc3339(raw) {
+        Ok(t) => Some(t.with_timezone(&Utc)),
+        Err(_) => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .ok()
+            .and_then(|day| match edge {
+                Edge::Start => Some(day),
+                Edge::End => day.succ_opt(),
+            })
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc()),
+    };
+    parsed.or_else(|| {
+        errors.push(FieldError::new(
+            field,
+            "must be a date (YYYY-MM-DD) or an RFC 3339 time",
+        ));
+        None
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_date_covers_its_whole_day_in_a_range() {
+        let mut errors = Vec::new();
+        let from = time_param(Some("2026-03-02"), "from", Edge::Start, &mut errors);
+        let to = time_param(Some("2026-03-02"), "to", Edge::End, &mut errors);
+        let exact = time_param(
+            Some("2026-03-02T10:30:00+01:00"),
+            "to",
+            Edge::End,
+            &mut errors,
+        );
+        assert_eq!(
+            from.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-03-02T00:00:00+00:00")
+        );
+        assert_eq!(
+            to.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-03-03T00:00:00+00:00")
+        );
+        assert_eq!(
+            exact.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-03-02T09:30:00+00:00")
+        );
+        assert_eq!(time_param(None, "from", Edge::Start, &mut errors), None);
+        assert!(errors.is_empty());
+        assert_eq!(
+            time_param(Some("yesterday"), "from", Edge::Start, &mut errors),
+            None
+        );
+        assert_eq!(errors.len(), 1);
     }
 }

@@ -1,19 +1,21 @@
 //! `GET /admin/metrics/overview?from=&to=&interval=day|week|month` for finance: signups,
 //! purchases (first subscriptions), net revenue from payments with refunds subtracted,
-//! generations per service, and signup-to-purchase conversion, per period. The daily figures
-//! come from SQL (`AdminStore::daily_figures`); weeks (ISO, from Monday) and months add days up.
+//! generations per service, signup-to-purchase conversion and the MRR bridge (opening, new,
+//! expansion, contraction, churned, closing), per period. The daily figures come from SQL
+//! (`AdminStore::daily_figures`); weeks (ISO, from Monday) and months add days up. The MRR
+//! bridge is computed in SQL per period (`AdminStore::mrr_movements`), because customers' moves
+//! within a period net out and cannot be added up from days.
 
 use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::Json;
-use chrono::{Datelike, Duration, NaiveDate};
-use konqer_domain::{AdminRole, ServiceKey};
-use konqer_store::DayFigures;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use konqer_domain::ServiceKey;
+use konqer_store::{DayFigures, MrrBridge, MrrMoves};
 use serde::{Deserialize, Serialize};
 
-use super::require;
-use crate::auth::AdminUser;
+use super::{FinanceDesk, Operator};
 use crate::extract::{ApiQuery, Validate};
 use crate::problem::{ApiError, FieldError};
 use crate::AppState;
@@ -60,6 +62,17 @@ pub struct Period {
     generations: BTreeMap<ServiceKey, i64>,
     /// Purchases ÷ signups in the period; null without signups.
     conversion: Option<f64>,
+    mrr: MrrFigures,
+}
+
+/// MRR in cents just before the period, how it moved, and just before the next period:
+/// `closing = opening + new + expansion − contraction − churned`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct MrrFigures {
+    opening_cents: i64,
+    #[serde(flatten)]
+    moves: MrrMoves,
+    closing_cents: i64,
 }
 
 #[derive(Serialize)]
@@ -116,21 +129,55 @@ fn bucket(
     (periods.into_values().map(finish).collect(), finish(totals))
 }
 
+/// The instants that separate the periods, clipped to the range: 00:00 UTC on `from`, the start
+/// of every later period, and 00:00 UTC after `to`.
+fn boundaries(from: NaiveDate, to: NaiveDate, periods: &[Period]) -> Vec<DateTime<Utc>> {
+    let midnight = |day: NaiveDate| day.and_time(chrono::NaiveTime::MIN).and_utc();
+    std::iter::once(from)
+        .chain(periods.iter().skip(1).map(|p| p.start))
+        .chain(std::iter::once(to + Duration::days(1)))
+        .map(midnight)
+        .collect()
+}
+
+/// Chains the bridge through the periods (each opens where the previous closed) and sums the
+/// moves into the totals, which open at the first period and close at the last.
+fn apply_bridge(periods: &mut [Period], totals: &mut Period, bridge: &MrrBridge) {
+    let mut mrr = bridge.opening_cents;
+    totals.mrr.opening_cents = mrr;
+    for (period, moves) in periods.iter_mut().zip(&bridge.periods) {
+        period.mrr = MrrFigures {
+            opening_cents: mrr,
+            moves: *moves,
+            closing_cents: mrr + moves.net(),
+        };
+        mrr = period.mrr.closing_cents;
+        totals.mrr.moves.add(moves);
+    }
+    totals.mrr.closing_cents = mrr;
+}
+
 pub async fn overview(
     State(state): State<AppState>,
-    admin: AdminUser,
+    _: Operator<FinanceDesk>,
     ApiQuery(query): ApiQuery<OverviewQuery>,
 ) -> Result<Json<Overview>, ApiError> {
-    require(&admin, &[AdminRole::Finance])?;
     let mut errors = Vec::new();
     let today = state.clock.now().date_naive();
+    // Years far outside any business range would overflow the date arithmetic below.
     let mut date =
         |raw: Option<&str>, field: &str, default: NaiveDate| match raw.filter(|r| !r.is_empty()) {
             None => default,
-            Some(raw) => NaiveDate::parse_from_str(raw, "%Y-%m-%d").unwrap_or_else(|_| {
-                errors.push(FieldError::new(field, "must be a date (YYYY-MM-DD)"));
-                default
-            }),
+            Some(raw) => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .ok()
+                .filter(|d| (1970..=9999).contains(&d.year()))
+                .unwrap_or_else(|| {
+                    errors.push(FieldError::new(
+                        field,
+                        "must be a date (YYYY-MM-DD) from 1970 to 9999",
+                    ));
+                    default
+                }),
         };
     let to = date(query.to.as_deref(), "to", today);
     let from = date(query.from.as_deref(), "from", to - Duration::days(29));
@@ -155,8 +202,15 @@ pub async fn overview(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let days = state.store.daily_figures(from, to).await?;
-    let (periods, totals) = bucket(from, to, interval, &days);
+    // The periods' boundaries depend only on the range, so both queries run at once.
+    let (bare, _) = bucket(from, to, interval, &[]);
+    let cuts = boundaries(from, to, &bare);
+    let (days, bridge) = tokio::try_join!(
+        state.store.daily_figures(from, to),
+        state.store.mrr_movements(&cuts),
+    )?;
+    let (mut periods, mut totals) = bucket(from, to, interval, &days);
+    apply_bridge(&mut periods, &mut totals, &bridge);
     Ok(Json(Overview {
         from,
         to,
@@ -210,6 +264,44 @@ mod tests {
             (totals.signups, totals.purchases, totals.net_revenue_cents),
             (3, 1, 100)
         );
+    }
+
+    #[test]
+    fn the_bridge_is_clipped_to_the_range_and_chains_through_the_periods() {
+        // 2026-03-04 is a Wednesday: the first week is cut to start on it.
+        let (mut periods, mut totals) = bucket(d(3, 4), d(3, 10), Interval::Week, &[]);
+        let cuts: Vec<String> = boundaries(d(3, 4), d(3, 10), &periods)
+            .iter()
+            .map(|t| t.to_rfc3339())
+            .collect();
+        assert_eq!(
+            cuts,
+            [
+                "2026-03-04T00:00:00+00:00",
+                "2026-03-09T00:00:00+00:00",
+                "2026-03-11T00:00:00+00:00"
+            ]
+        );
+        let moves = |new_cents, churned_cents| MrrMoves {
+            new_cents,
+            churned_cents,
+            ..Default::default()
+        };
+        let bridge = MrrBridge {
+            opening_cents: 1_000,
+            periods: vec![moves(500, 200), moves(0, 300)],
+        };
+        apply_bridge(&mut periods, &mut totals, &bridge);
+        let chain: Vec<(i64, i64)> = periods
+            .iter()
+            .map(|p| (p.mrr.opening_cents, p.mrr.closing_cents))
+            .collect();
+        assert_eq!(chain, vec![(1_000, 1_300), (1_300, 1_000)]);
+        assert_eq!(
+            (totals.mrr.opening_cents, totals.mrr.closing_cents),
+            (1_000, 1_000)
+        );
+        assert_eq!(totals.mrr.moves, moves(500, 500));
     }
 
     #[test]

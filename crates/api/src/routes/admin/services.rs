@@ -5,11 +5,11 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use konqer_domain::Cents;
-use konqer_store::{ServiceConfig, ServiceConfigPatch};
+use konqer_store::{Audit, ServiceConfig, ServiceConfigPatch};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{audit, require, service_of};
+use super::{service_of, Operator, SuperadminOnly};
 use crate::auth::AdminUser;
 use crate::extract::{ApiJson, Validate};
 use crate::problem::{ApiError, FieldError};
@@ -129,17 +129,11 @@ impl Validate for ServiceChange {
 /// `PATCH /admin/services/{service}` (superadmin).
 pub async fn patch(
     State(state): State<AppState>,
-    admin: AdminUser,
+    Operator(admin, _): Operator<SuperadminOnly>,
     Path(raw): Path<String>,
     ApiJson(change): ApiJson<ServiceChange>,
 ) -> Result<Json<Value>, ApiError> {
-    require(&admin, &[])?;
     let key = service(&raw)?;
-    let before = state
-        .store
-        .get_service_config(key)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("There is no service {raw:?}.")))?;
     let patch = ServiceConfigPatch {
         enabled: change.enabled,
         rate_limit_daily: change.rate_limit_daily,
@@ -148,20 +142,15 @@ pub async fn patch(
         pricing_annual: change.pricing_annual.map(Cents::new),
         config: change.config,
     };
-    let after = state
+    let audit = Audit {
+        actor_id: admin.auth.user.id,
+        at: state.clock.now(),
+    };
+    let (_, after) = state
         .store
-        .update_service_config(key, &patch, state.clock.now())
-        .await?;
-    audit(
-        &state,
-        &admin,
-        "admin.service_updated",
-        None,
-        Some(key),
-        view(&before),
-        view(&after),
-    )
-    .await?;
+        .change_service_config(key, &patch, audit)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("There is no service {raw:?}.")))?;
     if let Err(err) = state.catalog.refresh().await {
         // The periodic reload catches up; the change itself is stored.
         tracing::warn!(error = %err, "catalog refresh after a service change failed");

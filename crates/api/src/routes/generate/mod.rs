@@ -1,22 +1,20 @@
 //! `POST /api/services/{service}/generate`: the one pipeline every service runs — validate
 //! the input (before anything else, so bad input is 422 even without access), check the
-//! entitlement, reserve one unit of today's quota, generate, store, record, answer. Any
+//! entitlement, reserve one unit of today's quota, enrich, generate, store, record, answer. Any
 //! failure after the reservation gives the unit back and leaves nothing stored.
+
+mod stream;
 
 use std::time::Instant;
 
-use std::convert::Infallible;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Duration;
-use chrono::NaiveDate;
 use konqer_domain::{entitlement, ServiceKey};
+use konqer_services::enrich::Enrichment;
 use konqer_services::Service;
 use konqer_store::{Generation, NewEvent};
 use serde::Serialize;
@@ -26,8 +24,11 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::extract::parse_json;
-use crate::problem::{ApiError, FieldError, Problem};
+use crate::problem::{ApiError, FieldError};
 use crate::AppState;
+
+/// The longest the enrichment step may take (the provider's own retries included).
+const ENRICHMENT_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Serialize, ToSchema)]
 pub struct Quota {
@@ -122,11 +123,9 @@ pub async fn generate(
         .iter()
         .find(|e| e.key == key)
         .ok_or_else(|| ApiError::NotFound(format!("{key} is not in the catalog.")))?;
-    // The two reads are independent: one round trip's wait instead of two.
-    let (records, locks) = tokio::try_join!(
-        state.store.subscriptions_of(caller.user.id),
-        state.store.admin_locks(caller.user.id),
-    )?;
+    // Subscriptions and the service's lock in one statement: one round trip and one pooled
+    // connection, which is what a busy replica runs short of.
+    let (records, locked) = state.store.entitlement_facts(caller.user.id, key).await?;
     let subscriptions: Vec<entitlement::Subscription> = records
         .iter()
         .map(|r| entitlement::Subscription {
@@ -136,7 +135,6 @@ pub async fn generate(
             current_period_end: r.current_period_end,
         })
         .collect();
-    let locked = locks.contains(&key);
     let service_state = entitlement::ServiceState {
         key,
         enabled: entry.enabled,
@@ -170,9 +168,9 @@ pub async fn generate(
         used_today: used,
         daily_limit: limit,
     };
-    if wants_event_stream(&headers) {
+    if stream::wants_event_stream(&headers) {
         let index = index.unwrap_or_default();
-        return Ok(stream(
+        return Ok(stream::stream(
             state.clone(),
             index,
             caller.user.id,
@@ -219,9 +217,10 @@ async fn produce_and_store(
     on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
 ) -> Result<(Uuid, Value, Metadata), ApiError> {
     let started = Instant::now();
+    let enrichment = enrich(state, service, input).await;
     let generator = konqer_services::text::Metered::new(state.generator.clone());
     let produced = service
-        .run(input, &generator, on_delta)
+        .run(input, &enrichment, &generator, on_delta)
         .await
         .map_err(|e| {
             tracing::warn!(service = %key, error = %e, "generation failed");
@@ -271,6 +270,24 @@ async fn produce_and_store(
     Ok((generation.id, produced.output, metadata))
 }
 
+/// The pipeline's enrichment step: what the configured provider knows about the service's
+/// lookup. Best effort, within a budget — a slow or failing provider costs the user some
+/// latency at most, never the generation.
+async fn enrich(state: &AppState, service: &dyn Service, input: &Value) -> Enrichment {
+    let (Some(enricher), Some(query)) = (state.settings.enricher.as_ref(), service.lookup(input))
+    else {
+        return Enrichment::none();
+    };
+    let looked_up = konqer_services::enrich::look_up(enricher.as_ref(), &query);
+    match tokio::time::timeout(ENRICHMENT_BUDGET, looked_up).await {
+        Ok(found) => found,
+        Err(_) => {
+            tracing::warn!(provider = enricher.name(), budget = ?ENRICHMENT_BUDGET, "enrichment took too long; going on without it");
+            Enrichment::none()
+        }
+    }
+}
+
 fn locked_detail(reason: entitlement::Denied, name: &str) -> String {
     use entitlement::Denied;
     match reason {
@@ -281,125 +298,4 @@ fn locked_detail(reason: entitlement::Denied, name: &str) -> String {
         Denied::PaymentPastDueGraceOver => "Your last payment failed and the grace period is over; update your payment method to continue.".to_owned(),
         Denied::Canceled => "Your subscription has ended; renew it to continue.".to_owned(),
     }
-}
-
-fn wants_event_stream(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("text/event-stream"))
-}
-
-fn sse(event: &str, data: &impl Serialize) -> Bytes {
-    let data = serde_json::to_string(data).unwrap_or_else(|_| "{}".to_owned());
-    Bytes::from(format!("event: {event}\ndata: {data}\n\n"))
-}
-
-/// If the client goes away before the generation finished, stop it and give the quota unit
-/// back: an unfinished generation is not charged.
-struct Unfinished {
-    done: Arc<AtomicBool>,
-    task: tokio::task::AbortHandle,
-    state: AppState,
-    user_id: Uuid,
-    key: ServiceKey,
-    day: NaiveDate,
-}
-
-impl Drop for Unfinished {
-    fn drop(&mut self) {
-        if self.done.load(Ordering::SeqCst) {
-            return;
-        }
-        self.task.abort();
-        let (state, user_id, key, day) = (self.state.clone(), self.user_id, self.key, self.day);
-        tokio::spawn(async move {
-            if let Err(err) = state.store.release_quota(user_id, key, day).await {
-                tracing::error!(error = %err, "could not release the quota of an abandoned generation");
-            }
-            tracing::info!(service = %key, "client left before the generation finished; not charged");
-        });
-    }
-}
-
-/// The same pipeline as server-sent events: `delta` events as text is written, then one
-/// `result` with exactly the JSON of the non-streaming answer, or one `error` problem.
-fn stream(
-    state: AppState,
-    index: usize,
-    user_id: Uuid,
-    key: ServiceKey,
-    input: Value,
-    quota: Quota,
-    day: NaiveDate,
-) -> Response {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
-    let done = Arc::new(AtomicBool::new(false));
-    let task_done = done.clone();
-    let task_state = state.clone();
-    let task = tokio::spawn(async move {
-        let state = task_state;
-        let service = &state.services[index];
-        let deltas = tx.clone();
-        let mut on_delta = move |text: &str| {
-            let _ = deltas.send(sse("delta", &json!({"text": text})));
-        };
-        let outcome = produce_and_store(
-            &state,
-            service.as_ref(),
-            user_id,
-            key,
-            &input,
-            &mut on_delta,
-        )
-        .await;
-        let event = match outcome {
-            Ok((generation_id, output, metadata)) => {
-                task_done.store(true, Ordering::SeqCst);
-                sse(
-                    "result",
-                    &GenerateResponse {
-                        generation_id,
-                        service: key,
-                        output,
-                        metadata,
-                        quota,
-                    },
-                )
-            }
-            Err(err) => {
-                if let Err(release) = state.store.release_quota(user_id, key, day).await {
-                    tracing::error!(error = %release, "could not release a quota unit after a failed generation");
-                }
-                task_done.store(true, Ordering::SeqCst);
-                sse(
-                    "error",
-                    &Problem::new(err.status(), err.code(), err.to_string()),
-                )
-            }
-        };
-        let _ = tx.send(event);
-    });
-    let guard = Unfinished {
-        done,
-        task: task.abort_handle(),
-        state,
-        user_id,
-        key,
-        day,
-    };
-    let body = futures_util::stream::unfold((rx, guard), |(mut rx, guard)| async move {
-        rx.recv()
-            .await
-            .map(|chunk| (Ok::<_, Infallible>(chunk), (rx, guard)))
-    });
-    let mut response = Response::new(Body::from_stream(body));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
 }
