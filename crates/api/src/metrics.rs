@@ -83,6 +83,53 @@ pub struct Metrics {
     pub subscriptions: Family<PlanLabels, Gauge>,
     /// Tokens reported by the text provider, by service and kind (prompt, completion).
     pub llm_tokens: Family<TokenLabels, Counter>,
+    /// Generation requests by service and how they ended.
+    pub generations: Family<GenerationLabels, Counter>,
+}
+
+/// How a generation request ended, as the `outcome` label of `konqer_generations_total`.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum Outcome {
+    /// Generated, stored and answered.
+    Succeeded,
+    /// Refused before any work: the input did not validate.
+    Invalid,
+    /// Refused: no entitlement, not released yet, locked or switched off.
+    Locked,
+    /// Refused: today's quota was used up.
+    DailyLimit,
+    /// The text provider failed (quota given back).
+    Failed,
+    /// A streaming client left before the end (quota given back).
+    Cancelled,
+    /// Anything else, such as the database being unavailable.
+    Error,
+}
+
+impl Outcome {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Invalid => "invalid",
+            Outcome::Locked => "locked",
+            Outcome::DailyLimit => "daily_limit",
+            Outcome::Failed => "failed",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+impl EncodeLabelValue for Outcome {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        EncodeLabelValue::encode(&self.as_str(), encoder)
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GenerationLabels {
+    pub service: &'static str,
+    pub outcome: Outcome,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -154,8 +201,15 @@ impl Metrics {
             "Tokens the text provider reported, by service and kind",
             llm_tokens.clone(),
         );
+        let generations = Family::<GenerationLabels, Counter>::default();
+        registry.register(
+            "konqer_generations",
+            "Generation requests by service and outcome (succeeded, invalid, locked, daily_limit, failed, cancelled, error)",
+            generations.clone(),
+        );
         Arc::new(Metrics {
             registry,
+            generations,
             llm_tokens,
             mrr_cents,
             subscriptions,
@@ -174,6 +228,12 @@ impl Metrics {
                 .get_or_create(&TokenLabels { service, kind })
                 .inc_by(n);
         }
+    }
+
+    pub fn record_generation(&self, service: &'static str, outcome: Outcome) {
+        self.generations
+            .get_or_create(&GenerationLabels { service, outcome })
+            .inc();
     }
 
     pub fn record_rate_limited(&self) {

@@ -15,6 +15,7 @@ konqer_store::both_backends!(
     token_usage_is_stored_and_counted,
     an_unusable_answer_is_repaired_once,
     two_unusable_answers_fail_without_cost,
+    every_outcome_is_counted_by_service,
 );
 
 async fn start(db: TestDb, llm: &StandInLlm) -> (TestApp, String) {
@@ -127,4 +128,57 @@ async fn two_unusable_answers_fail_without_cost(db: TestDb) {
     assert_eq!(history_len(&app, &token).await, 0, "nothing stored");
     let objection = service_status(&app, &token, "objection").await;
     assert_eq!(objection["used_today"], 0, "the quota unit came back");
+}
+
+async fn scrape(app: &TestApp) -> String {
+    app.client
+        .get(format!("{}/metrics", app.admin))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+fn generations(metrics: &str, service: &str, outcome: &str) -> u64 {
+    let series = format!(r#"konqer_generations_total{{service="{service}",outcome="{outcome}"}} "#);
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&series))
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+async fn every_outcome_is_counted_by_service(db: TestDb) {
+    let llm = StandInLlm::start("sk-test").await;
+    llm.reply_with(&[GOOD, "not json", "still not json"]);
+    let (app, token) = start(db, &llm).await;
+    assert_eq!(run(&app, &token).await.status(), 200);
+    assert_problem(run(&app, &token).await, 502, "generation_failed").await;
+    let invalid = app
+        .client
+        .post(app.url("/api/services/objection/generate"))
+        .bearer_auth(&token)
+        .json(&json!({"objection": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(invalid, 422, "invalid_input").await;
+    let (stranger, _) = signed_up(&app, "grace@example.com").await;
+    assert_problem(run(&app, &stranger).await, 403, "service_locked").await;
+    let metrics = scrape(&app).await;
+    for (outcome, expected) in [
+        ("succeeded", 1),
+        ("failed", 1),
+        ("invalid", 1),
+        ("locked", 1),
+        ("daily_limit", 0),
+    ] {
+        assert_eq!(
+            generations(&metrics, "objection", outcome),
+            expected,
+            "{outcome}: {metrics}"
+        );
+    }
+    assert_eq!(generations(&metrics, "cold-dm", "succeeded"), 0);
 }

@@ -24,8 +24,12 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::extract::parse_json;
+use crate::metrics::Outcome;
 use crate::problem::{ApiError, FieldError};
 use crate::AppState;
+
+/// The feature flag that decides who gets enrichment (seeded on for everyone).
+pub const ENRICHMENT_FLAG: &str = "enrichment";
 
 /// The longest the enrichment step may take (the provider's own retries included).
 const ENRICHMENT_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
@@ -99,9 +103,52 @@ pub async fn generate(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let key = service_key(&service)?;
+    let answer = pipeline(&state, key, caller.user.id, &headers, &body).await;
+    // A stream counts its own ending; everything else ends here.
+    let outcome = match &answer {
+        Ok(Answer::Streaming(_)) => None,
+        Ok(Answer::Done(_)) => Some(Outcome::Succeeded),
+        Err(err) => Some(outcome_of(err)),
+    };
+    if let Some(outcome) = outcome {
+        state.metrics.record_generation(key.as_str(), outcome);
+    }
+    answer.map(|answer| match answer {
+        Answer::Done(done) => Json(done).into_response(),
+        Answer::Streaming(response) => response,
+    })
+}
+
+/// What the pipeline answered: a finished generation, or a stream that will carry it.
+enum Answer {
+    Done(GenerateResponse),
+    Streaming(Response),
+}
+
+/// The `outcome` label of a request the pipeline refused or failed.
+fn outcome_of(err: &ApiError) -> Outcome {
+    match err {
+        ApiError::Invalid(_)
+        | ApiError::BadRequest(_)
+        | ApiError::UnsupportedMediaType(_)
+        | ApiError::PayloadTooLarge => Outcome::Invalid,
+        ApiError::ServiceLocked { .. } => Outcome::Locked,
+        ApiError::DailyLimitReached { .. } => Outcome::DailyLimit,
+        ApiError::GenerationFailed(_) | ApiError::Upstream(_) => Outcome::Failed,
+        _ => Outcome::Error,
+    }
+}
+
+async fn pipeline(
+    state: &AppState,
+    key: ServiceKey,
+    user_id: Uuid,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Answer, ApiError> {
     let index = state.services.iter().position(|s| s.key() == key);
     let implementation = index.map(|i| &state.services[i]);
-    let raw: Value = parse_json(&body)?;
+    let raw: Value = parse_json(body)?;
     let Some(implementation) = implementation else {
         return Err(ApiError::Unavailable(format!(
             "{key} is not available in this build yet."
@@ -125,7 +172,7 @@ pub async fn generate(
         .ok_or_else(|| ApiError::NotFound(format!("{key} is not in the catalog.")))?;
     // Subscriptions and the service's lock in one statement: one round trip and one pooled
     // connection, which is what a busy replica runs short of.
-    let (records, locked) = state.store.entitlement_facts(caller.user.id, key).await?;
+    let (records, locked) = state.store.entitlement_facts(user_id, key).await?;
     let subscriptions: Vec<entitlement::Subscription> = records
         .iter()
         .map(|r| entitlement::Subscription {
@@ -152,7 +199,7 @@ pub async fn generate(
     let limit = entry.rate_limit_daily;
     let used = state
         .store
-        .reserve_quota(caller.user.id, key, day, limit)
+        .reserve_quota(user_id, key, day, limit)
         .await?
         .ok_or_else(|| {
             let midnight = (day + Duration::days(1))
@@ -168,39 +215,38 @@ pub async fn generate(
         used_today: used,
         daily_limit: limit,
     };
-    if stream::wants_event_stream(&headers) {
+    if stream::wants_event_stream(headers) {
         let index = index.unwrap_or_default();
-        return Ok(stream::stream(
+        return Ok(Answer::Streaming(stream::stream(
             state.clone(),
             index,
-            caller.user.id,
+            user_id,
             key,
             input,
             quota,
             day,
-        ));
+        )));
     }
     let outcome = produce_and_store(
-        &state,
+        state,
         implementation.as_ref(),
-        caller.user.id,
+        user_id,
         key,
         &input,
         &mut |_| {},
     )
     .await;
     match outcome {
-        Ok((generation_id, output, metadata)) => Ok(Json(GenerateResponse {
+        Ok((generation_id, output, metadata)) => Ok(Answer::Done(GenerateResponse {
             generation_id,
             service: key,
             output,
             metadata,
             quota,
-        })
-        .into_response()),
+        })),
         Err(err) => {
             // Nothing was stored; the unit goes back.
-            if let Err(release) = state.store.release_quota(caller.user.id, key, day).await {
+            if let Err(release) = state.store.release_quota(user_id, key, day).await {
                 tracing::error!(error = %release, "could not release a quota unit after a failed generation");
             }
             Err(err)
@@ -217,7 +263,7 @@ async fn produce_and_store(
     on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
 ) -> Result<(Uuid, Value, Metadata), ApiError> {
     let started = Instant::now();
-    let enrichment = enrich(state, service, input).await;
+    let enrichment = enrich(state, service, user_id, input).await;
     let generator = konqer_services::text::Metered::new(state.generator.clone());
     let produced = service
         .run(input, &enrichment, &generator, on_delta)
@@ -272,12 +318,26 @@ async fn produce_and_store(
 
 /// The pipeline's enrichment step: what the configured provider knows about the service's
 /// lookup. Best effort, within a budget — a slow or failing provider costs the user some
-/// latency at most, never the generation.
-async fn enrich(state: &AppState, service: &dyn Service, input: &Value) -> Enrichment {
+/// latency at most, never the generation. It runs for the users the [`ENRICHMENT_FLAG`] is on
+/// for, so operators can roll a provider out (or switch it off) without a deploy.
+async fn enrich(
+    state: &AppState,
+    service: &dyn Service,
+    user_id: Uuid,
+    input: &Value,
+) -> Enrichment {
     let (Some(enricher), Some(query)) = (state.settings.enricher.as_ref(), service.lookup(input))
     else {
         return Enrichment::none();
     };
+    if state
+        .catalog
+        .snapshot()
+        .flag(ENRICHMENT_FLAG, user_id)
+        .is_none()
+    {
+        return Enrichment::none();
+    }
     let looked_up = konqer_services::enrich::look_up(enricher.as_ref(), &query);
     match tokio::time::timeout(ENRICHMENT_BUDGET, looked_up).await {
         Ok(found) => found,

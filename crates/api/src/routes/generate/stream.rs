@@ -15,7 +15,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{produce_and_store, GenerateResponse, Quota};
+use super::{outcome_of, produce_and_store, GenerateResponse, Quota};
+use crate::metrics::Outcome;
 use crate::problem::Problem;
 use crate::AppState;
 
@@ -49,6 +50,9 @@ impl Drop for Unfinished {
             return;
         }
         self.task.abort();
+        self.state
+            .metrics
+            .record_generation(self.key.as_str(), Outcome::Cancelled);
         let (state, user_id, key, day) = (self.state.clone(), self.user_id, self.key, self.day);
         tokio::spawn(async move {
             if let Err(err) = state.store.release_quota(user_id, key, day).await {
@@ -93,6 +97,9 @@ pub(super) fn stream(
         let event = match outcome {
             Ok((generation_id, output, metadata)) => {
                 task_done.store(true, Ordering::SeqCst);
+                state
+                    .metrics
+                    .record_generation(key.as_str(), Outcome::Succeeded);
                 sse(
                     "result",
                     &GenerateResponse {
@@ -109,6 +116,9 @@ pub(super) fn stream(
                     tracing::error!(error = %release, "could not release a quota unit after a failed generation");
                 }
                 task_done.store(true, Ordering::SeqCst);
+                state
+                    .metrics
+                    .record_generation(key.as_str(), outcome_of(&err));
                 sse(
                     "error",
                     &Problem::new(err.status(), err.code(), err.to_string()),
