@@ -32,7 +32,7 @@ curl -fsS "$base/health" >/dev/null || { cat "$data/server.log"; exit 1; }
 rm -rf web/test-results
 mkdir -p web/test-results/screenshots
 status=0
-(cd web && KONQER_BASE_URL="$base" KONQER_ADMIN_URL="http://127.0.0.1:$admin" npx --no-install playwright test "$@") || status=$?
+(cd web && KONQER_BASE_URL="$base" KONQER_ADMIN_URL="http://127.0.0.1:$admin" KONQER_DATA_DIR="$data" npx --no-install playwright test "$@") || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- server log (last 50 lines) ---"
   tail -n 50 "$data/server.log"

@@ -1,18 +1,21 @@
-//! The public service catalog, cached in memory. The cache keeps the serialized answers ready
-//! (the catalog is read on every page view) and reloads from `service_configs` every few
-//! seconds, so a change made on any replica shows everywhere shortly after; a local change
-//! can refresh at once.
+//! The public service catalog and the feature flags, cached in memory. The cache keeps the
+//! serialized answers ready (the catalog is read on every page view) and reloads from
+//! `service_configs` and `feature_flags` every few seconds, so a change made on any replica
+//! shows everywhere shortly after; a local change can refresh at once. Flags are evaluated
+//! here, by [`Snapshot::flag`], for the engine and for `GET /api/user/flags` alike.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::body::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
+use konqer_domain::flags;
 use konqer_domain::{catalog::release_at, ServiceKey, ServiceType};
-use konqer_store::{ServiceConfig, Store, StoreError};
+use konqer_store::{FeatureFlag, ServiceConfig, Store, StoreError};
 use serde::Serialize;
 use tokio::sync::watch;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 /// Input and output schemas of the services implemented in this build.
 static SCHEMAS: std::sync::LazyLock<
@@ -81,10 +84,11 @@ pub struct Snapshot {
     pub entries: Vec<ServiceEntry>,
     pub list_json: Bytes,
     item_json: Vec<(ServiceKey, Bytes)>,
+    flags: Vec<FeatureFlag>,
 }
 
 impl Snapshot {
-    fn build(configs: Vec<ServiceConfig>, launch: NaiveDate) -> Self {
+    fn build(configs: Vec<ServiceConfig>, flags: Vec<FeatureFlag>, launch: NaiveDate) -> Self {
         let entries: Vec<ServiceEntry> = configs
             .iter()
             .map(|c| ServiceEntry::new(c, launch))
@@ -104,6 +108,7 @@ impl Snapshot {
             entries,
             list_json,
             item_json,
+            flags,
         }
     }
 
@@ -117,6 +122,31 @@ impl Snapshot {
     pub fn config(&self, key: ServiceKey) -> Option<&ServiceConfig> {
         self.configs.iter().find(|c| c.key == key)
     }
+
+    /// The flag's config when `key` is on for `user`, `None` when it is off or does not
+    /// exist. The one evaluation of a flag: the engine asks it, and `GET /api/user/flags`
+    /// (which the web app reads) lists its answers.
+    pub fn flag(&self, key: &str, user: Uuid) -> Option<&serde_json::Value> {
+        self.flags
+            .iter()
+            .find(|f| f.key == key)
+            .and_then(|f| Self::evaluate(f, user))
+    }
+
+    /// Every flag, each with its config when on for `user` (`None` when off).
+    pub fn flags_for(
+        &self,
+        user: Uuid,
+    ) -> impl Iterator<Item = (&str, Option<&serde_json::Value>)> + '_ {
+        self.flags
+            .iter()
+            .map(move |f| (f.key.as_str(), Self::evaluate(f, user)))
+    }
+
+    fn evaluate(flag: &FeatureFlag, user: Uuid) -> Option<&serde_json::Value> {
+        flags::is_enabled(&flag.key, flag.enabled, flag.rollout_percentage, user)
+            .then_some(&flag.config)
+    }
 }
 
 pub struct Catalog {
@@ -127,11 +157,11 @@ pub struct Catalog {
 
 impl Catalog {
     pub async fn load(store: Arc<dyn Store>, launch: NaiveDate) -> Result<Arc<Self>, StoreError> {
-        let configs = store.list_service_configs().await?;
+        let (configs, flags) = tokio::try_join!(store.list_service_configs(), store.flags())?;
         Ok(Arc::new(Catalog {
             store,
             launch,
-            current: RwLock::new(Arc::new(Snapshot::build(configs, launch))),
+            current: RwLock::new(Arc::new(Snapshot::build(configs, flags, launch))),
         }))
     }
 
@@ -148,13 +178,15 @@ impl Catalog {
 
     /// Reloads from the database; returns whether anything changed.
     pub async fn refresh(&self) -> Result<bool, StoreError> {
-        let configs = self.store.list_service_configs().await?;
-        if self.snapshot().configs == configs {
+        let (configs, flags) =
+            tokio::try_join!(self.store.list_service_configs(), self.store.flags())?;
+        let current = self.snapshot();
+        if current.configs == configs && current.flags == flags {
             return Ok(false);
         }
-        let fresh = Arc::new(Snapshot::build(configs, self.launch));
+        let fresh = Arc::new(Snapshot::build(configs, flags, self.launch));
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = fresh;
-        tracing::info!("service catalog changed; cache refreshed");
+        tracing::info!("service catalog or feature flags changed; cache refreshed");
         Ok(true)
     }
 

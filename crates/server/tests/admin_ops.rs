@@ -357,10 +357,12 @@ async fn flags_roll_out_by_percentage_and_users_read_their_own(db: TestDb) {
         .json()
         .await
         .unwrap();
+    // `enrichment` is seeded on for everyone by a migration.
     assert_eq!(
         mine["flags"],
-        json!({"everyone": true, "nobody": false, "off": false})
+        json!({"enrichment": true, "everyone": true, "nobody": false, "off": false})
     );
+    assert_eq!(mine["config"], json!({"enrichment": {}, "everyone": {}}));
     let anonymous = app
         .client
         .get(app.url("/api/user/flags"))

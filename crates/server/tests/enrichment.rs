@@ -6,7 +6,8 @@
 mod common;
 
 use chrono::Utc;
-use common::{grant_founding, service_status, signed_up, TestApp};
+use common::{grant_founding, operator, service_status, signed_up, TestApp};
+use konqer_domain::AdminRole;
 use konqer_store::testing::TestDb;
 use konqer_testkit::apollo::{organization, person, ORGANIZATION_ENRICH, PEOPLE_MATCH};
 use konqer_testkit::{StandInApollo, StandInLlm};
@@ -18,6 +19,7 @@ konqer_store::both_backends!(
     without_a_key_nothing_is_looked_up,
     a_failing_apollo_leaves_the_generation_unenriched,
     the_model_is_given_the_facts_apollo_found,
+    the_enrichment_flag_decides_who_is_enriched,
 );
 
 const KEY: &str = "apollo-server-test-key";
@@ -219,4 +221,42 @@ async fn the_model_is_given_the_facts_apollo_found(db: TestDb) {
         asked["facts_found"]["company_description"],
         "Road freight across Europe."
     );
+}
+
+/// Operators roll enrichment out, or switch it off, with the `enrichment` flag — the same
+/// evaluation the web app reads from `GET /api/user/flags`.
+async fn the_enrichment_flag_decides_who_is_enriched(db: TestDb) {
+    let apollo = apollo().await;
+    let (app, token) = start(db, &apollo, Some(KEY), None).await;
+    let root = operator(&app, "root@example.com", Some(AdminRole::Superadmin)).await;
+    let set = |rollout: i32| {
+        app.client
+            .put(format!("{}/admin/flags/enrichment", app.admin))
+            .bearer_auth(&root)
+            .json(&json!({"enabled": true, "rollout_percentage": rollout}))
+            .send()
+    };
+    assert_eq!(set(0).await.unwrap().status(), 200);
+    let mine: Value = app
+        .get_as(&token, "/api/user/flags")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["flags"]["enrichment"], false);
+    let result = generate(&app, &token, &maya()).await;
+    assert_eq!(result["output"]["enrichment_sources"], json!([]));
+    assert_eq!(apollo.traffic().total_hits(), 0, "no credit spent");
+
+    assert_eq!(set(100).await.unwrap().status(), 200);
+    let mine: Value = app
+        .get_as(&token, "/api/user/flags")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["flags"]["enrichment"], true);
+    let result = generate(&app, &token, &maya()).await;
+    assert_eq!(result["output"]["enrichment_sources"], json!(["apollo"]));
+    assert_eq!(apollo.traffic().hits(PEOPLE_MATCH), 1);
 }

@@ -7,6 +7,7 @@ import { planNames, statusNames } from '@/lib/plans';
 import { copy } from '@/lib/copy';
 import { Countdown } from '@/components/countdown';
 import { Banner, Spinner } from '@/components/form';
+import { Announcement } from '@/components/announcement';
 
 function StatusBadge({ s, onUnlock }: { s: ServiceStatus; onUnlock: () => void }) {
   if (s.status === 'unlocked')
@@ -60,6 +61,9 @@ export default function Dashboard() {
             Become a founding member · {euros(planPrice('founding'))}/year
           </Link>
         )}
+      </div>
+      <div className="mt-6 empty:hidden">
+        <Announcement />
       </div>
       {sub?.status === 'past_due' && (
         <div className="mt-6">

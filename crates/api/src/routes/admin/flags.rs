@@ -1,12 +1,11 @@
 //! Feature flags: operators read them, a superadmin sets them; users get their own evaluation
-//! from `GET /api/user/flags`. Evaluation is `konqer_domain::flags` everywhere, so the web app
-//! and the engine agree on who is in.
+//! from `GET /api/user/flags`. Evaluation is [`crate::catalog::Snapshot::flag`] everywhere (over
+//! `konqer_domain::flags`), so the web app and the engine agree on who is in.
 
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::Json;
-use konqer_domain::flags;
 use konqer_store::{Audit, FeatureFlag};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -114,6 +113,10 @@ pub async fn put(
         at: flag.updated_at,
     };
     state.store.put_flag(&flag, audit).await?;
+    // This replica sees the change at once; the others at their next refresh.
+    if let Err(err) = state.catalog.refresh().await {
+        tracing::warn!(error = %err, "refresh after a flag change failed");
+    }
     Ok(Json(flag))
 }
 
@@ -121,26 +124,32 @@ pub async fn put(
 pub struct UserFlags {
     /// Every flag, on or off for the caller.
     flags: BTreeMap<String, bool>,
+    /// The config of each flag that is on for the caller (what an operator set with it, such
+    /// as an announcement's text); flags that are off are absent.
+    #[schema(value_type = Object)]
+    config: BTreeMap<String, Value>,
 }
 
 /// The caller's feature flags, evaluated (stable per user: raising a rollout only adds users).
+/// Changes made on any replica show within the catalog refresh interval.
 #[utoipa::path(get, path = "/api/user/flags", tag = "account", security(("bearer" = [])),
-    responses((status = 200, description = "Every flag, on or off for the caller", body = UserFlags)))]
+    responses((status = 200, description = "Every flag, on or off for the caller, and the config of those that are on", body = UserFlags)))]
 pub async fn mine(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
 ) -> Result<Json<UserFlags>, ApiError> {
-    let flags = state
-        .store
-        .flags()
-        .await?
-        .into_iter()
-        .map(|f| {
-            let on = flags::is_enabled(&f.key, f.enabled, f.rollout_percentage, caller.user.id);
-            (f.key, on)
-        })
-        .collect();
-    Ok(Json(UserFlags { flags }))
+    let snapshot = state.catalog.snapshot();
+    let mut answer = UserFlags {
+        flags: BTreeMap::new(),
+        config: BTreeMap::new(),
+    };
+    for (key, on) in snapshot.flags_for(caller.user.id) {
+        answer.flags.insert(key.to_owned(), on.is_some());
+        if let Some(config) = on {
+            answer.config.insert(key.to_owned(), config.clone());
+        }
+    }
+    Ok(Json(answer))
 }
 
 #[cfg(test)]
