@@ -85,6 +85,18 @@ pub struct Metrics {
     pub llm_tokens: Family<TokenLabels, Counter>,
     /// Generation requests by service and how they ended.
     pub generations: Family<GenerationLabels, Counter>,
+    /// Time a successful generation spent outside its providers (text and enrichment).
+    pub generation_overhead: Family<ServiceLabels, Histogram, fn() -> Histogram>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ServiceLabels {
+    pub service: &'static str,
+}
+
+fn overhead_histogram() -> Histogram {
+    // 0.125 ms … 256 ms
+    Histogram::new(exponential_buckets(0.000_125, 2.0, 12))
 }
 
 /// How a generation request ended, as the `outcome` label of `konqer_generations_total`.
@@ -207,9 +219,17 @@ impl Metrics {
             "Generation requests by service and outcome (succeeded, invalid, locked, daily_limit, failed, cancelled, error)",
             generations.clone(),
         );
+        let generation_overhead: Family<ServiceLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(overhead_histogram);
+        registry.register(
+            "konqer_generation_overhead_seconds",
+            "Time a successful generation spent outside its providers: from the request's arrival to the answer, minus text generation and enrichment",
+            generation_overhead.clone(),
+        );
         Arc::new(Metrics {
             registry,
             generations,
+            generation_overhead,
             llm_tokens,
             mrr_cents,
             subscriptions,
@@ -234,6 +254,12 @@ impl Metrics {
         self.generations
             .get_or_create(&GenerationLabels { service, outcome })
             .inc();
+    }
+
+    pub fn record_overhead(&self, service: &'static str, overhead: std::time::Duration) {
+        self.generation_overhead
+            .get_or_create(&ServiceLabels { service })
+            .observe(overhead.as_secs_f64());
     }
 
     pub fn record_rate_limited(&self) {

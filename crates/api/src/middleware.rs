@@ -119,6 +119,10 @@ struct Endpoint {
     series: EndpointSeries,
 }
 
+/// When the request reached the server, for handlers that report their own timings.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestStart(pub Instant);
+
 /// Request id, tracing span, access log line and metrics for one request, and the finishing
 /// touches every response gets (one service rather than several: this runs on every request).
 #[derive(Clone)]
@@ -136,8 +140,9 @@ impl Service<Request> for EdgeService {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request) -> EdgeFuture {
+    fn call(&mut self, mut req: Request) -> EdgeFuture {
         let started = Instant::now();
+        req.extensions_mut().insert(RequestStart(started));
         let id = request_id::accept_or_generate(req.headers().get(X_REQUEST_ID));
         let method = method_label(req.method());
         // The template, not the raw path: paths can carry capabilities (checkout session ids).

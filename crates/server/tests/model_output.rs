@@ -153,7 +153,24 @@ async fn every_outcome_is_counted_by_service(db: TestDb) {
     let llm = StandInLlm::start("sk-test").await;
     llm.reply_with(&[GOOD, "not json", "still not json"]);
     let (app, token) = start(db, &llm).await;
-    assert_eq!(run(&app, &token).await.status(), 200);
+    let done = run(&app, &token).await;
+    assert_eq!(done.status(), 200);
+    // The answer says what the provider took and what the pipeline added, in milliseconds.
+    let timing = done.headers()["server-timing"].to_str().unwrap().to_owned();
+    let parts: Vec<(&str, f64)> = timing
+        .split(", ")
+        .map(|part| {
+            let (name, dur) = part.split_once(";dur=").unwrap();
+            (name, dur.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(parts.len(), 2, "{timing}");
+    assert_eq!(
+        (parts[0].0, parts[1].0),
+        ("provider", "pipeline"),
+        "{timing}"
+    );
+    assert!(parts.iter().all(|(_, ms)| *ms > 0.0), "{timing}");
     assert_problem(run(&app, &token).await, 502, "generation_failed").await;
     let invalid = app
         .client
@@ -181,4 +198,9 @@ async fn every_outcome_is_counted_by_service(db: TestDb) {
         );
     }
     assert_eq!(generations(&metrics, "cold-dm", "succeeded"), 0);
+    // Only the successful generation has an overhead to observe.
+    assert!(
+        metrics.contains(r#"konqer_generation_overhead_seconds_count{service="objection"} 1"#),
+        "{metrics}"
+    );
 }

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use konqer_domain::ServiceKey;
+use konqer_domain::{entitlement, ServiceKey};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -45,15 +45,19 @@ pub trait GenerationStore: Send + Sync + 'static {
     /// Gives back a unit taken by `reserve_quota` (the request failed).
     async fn release_quota(&self, user_id: Uuid, service: ServiceKey, day: NaiveDate)
         -> Result<()>;
-    /// What deciding a user's access to a service needs, in one round trip: their
-    /// subscriptions (as `subscriptions_of`) and whether an operator locked the service for
-    /// them. The lock only matters once a subscription covers the service, so with no
-    /// subscription it reads as unlocked.
-    async fn entitlement_facts(
+    /// Admission to a generation in one round trip (one write transaction on SQLite): what
+    /// deciding the user's access needs — their subscriptions and whether an operator locked
+    /// the service for them (the lock only matters once a subscription covers the service, so
+    /// with none it reads as unlocked) — and one unit of the day's quota, reserved as
+    /// `reserve_quota` does. The unit is taken before access is decided, so a caller that
+    /// refuses access must give a reserved unit back with `release_quota`.
+    async fn admit(
         &self,
         user_id: Uuid,
         service: ServiceKey,
-    ) -> Result<(Vec<crate::SubscriptionRecord>, bool)>;
+        day: NaiveDate,
+        limit: i32,
+    ) -> Result<Admission>;
     async fn insert_generation(&self, generation: &Generation) -> Result<()>;
     /// Stores a generation and its event together: both or neither (one statement on
     /// PostgreSQL, one transaction on SQLite).
@@ -84,6 +88,18 @@ pub trait GenerationStore: Send + Sync + 'static {
     ) -> Result<()>;
 }
 
+/// What [`GenerationStore::admit`] found and took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Admission {
+    /// The user's subscriptions, oldest first.
+    pub subscriptions: Vec<entitlement::Subscription>,
+    /// An operator locked this service for the user.
+    pub locked_by_admin: bool,
+    /// Units used today counting the one just reserved; `None` when the limit was reached
+    /// (nothing was taken).
+    pub reserved: Option<i32>,
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct GenerationRow {
     id: Uuid,
@@ -109,12 +125,53 @@ impl From<GenerationRow> for Generation {
     }
 }
 
-/// A subscription row with the service's admin lock beside it (`entitlement_facts`).
+/// One row of an admission: a subscription (all `None` when the user has none: the join is
+/// outer so that the reservation and the lock always come back) with the lock and the
+/// reservation beside it.
 #[derive(sqlx::FromRow)]
-pub(crate) struct EntitlementRow {
-    #[sqlx(flatten)]
-    pub subscription: crate::billing_sql::SubscriptionRow,
+pub(crate) struct AdmissionRow {
+    pub reserved: Option<i32>,
     pub locked_by_admin: bool,
+    pub plan: Option<crate::db_enum::Db<konqer_domain::Plan>>,
+    pub service_key: Option<crate::db_enum::Db<ServiceKey>>,
+    pub status: Option<crate::db_enum::Db<konqer_domain::SubscriptionStatus>>,
+    pub current_period_end: Option<DateTime<Utc>>,
+}
+
+/// The admission's read; `{reserved}` is what the reservation answered.
+pub(crate) const ADMISSION_SELECT: &str = "SELECT {reserved} AS reserved, \
+     EXISTS (SELECT 1 FROM service_access a WHERE a.user_id = $1 AND a.service_key = $2 \
+     AND a.locked_by_admin) AS locked_by_admin, \
+     s.plan, s.service_key, s.status, s.current_period_end \
+     FROM (SELECT 1) AS one LEFT JOIN subscriptions s ON s.user_id = $1 \
+     ORDER BY s.created_at, s.id";
+
+/// The reservation: the insert takes the first unit, the conditional update the next ones,
+/// and a full counter makes the update (and so the statement) a no-op.
+pub(crate) const RESERVE_SQL: &str =
+    "INSERT INTO usage_counters (user_id, service_key, day, used) VALUES ($1, $2, $3, 1) \
+     ON CONFLICT (user_id, service_key, day) DO UPDATE SET used = usage_counters.used + 1 \
+     WHERE usage_counters.used < $4 RETURNING used";
+
+pub(crate) fn admission(rows: Vec<AdmissionRow>, reserved: Option<i32>) -> Admission {
+    let subscriptions: Vec<entitlement::Subscription> = rows
+        .iter()
+        .filter_map(|r| {
+            Some(entitlement::Subscription {
+                plan: r.plan?.0,
+                service: r.service_key.map(|k| k.0),
+                status: r.status?.0,
+                current_period_end: r.current_period_end,
+            })
+        })
+        .collect();
+    let locked_by_admin =
+        !subscriptions.is_empty() && rows.first().is_some_and(|r| r.locked_by_admin);
+    Admission {
+        subscriptions,
+        locked_by_admin,
+        reserved: reserved.or_else(|| rows.first().and_then(|r| r.reserved)),
+    }
 }
 
 pub(crate) const GENERATION_COLUMNS: &str =
@@ -134,13 +191,7 @@ macro_rules! impl_generation_store {
                 if limit <= 0 {
                     return Ok(None);
                 }
-                // One statement: the insert takes the first unit, the conditional update the
-                // next ones, and a full counter makes the update (and so the statement) a no-op.
-                Ok(sqlx::query_scalar(
-                    "INSERT INTO usage_counters (user_id, service_key, day, used) VALUES ($1, $2, $3, 1) \
-                     ON CONFLICT (user_id, service_key, day) DO UPDATE SET used = usage_counters.used + 1 \
-                     WHERE usage_counters.used < $4 RETURNING used",
-                )
+                Ok(sqlx::query_scalar($crate::generations::RESERVE_SQL)
                 .bind(user_id)
                 .bind($crate::db_enum::Db(service))
                 .bind(day)
@@ -167,24 +218,62 @@ macro_rules! impl_generation_store {
                 Ok(())
             }
 
-            async fn entitlement_facts(
+            async fn admit(
                 &self,
                 user_id: uuid::Uuid,
                 service: konqer_domain::ServiceKey,
-            ) -> $crate::Result<(Vec<$crate::SubscriptionRecord>, bool)> {
-                let sql = format!(
-                    "SELECT {}, EXISTS (SELECT 1 FROM service_access a WHERE a.user_id = $1 \
-                     AND a.service_key = $2 AND a.locked_by_admin) AS locked_by_admin \
-                     FROM subscriptions WHERE user_id = $1 ORDER BY created_at, id",
-                    $crate::billing_sql::SUBSCRIPTION_COLUMNS
-                );
-                let rows: Vec<$crate::generations::EntitlementRow> = sqlx::query_as(&sql)
-                    .bind(user_id)
-                    .bind($crate::db_enum::Db(service))
-                    .fetch_all(&self.pool)
-                    .await?;
-                let locked = rows.first().is_some_and(|r| r.locked_by_admin);
-                Ok((rows.into_iter().map(|r| r.subscription.into()).collect(), locked))
+                day: chrono::NaiveDate,
+                limit: i32,
+            ) -> $crate::Result<$crate::generations::Admission> {
+                use $crate::generations::{admission, AdmissionRow, ADMISSION_SELECT, RESERVE_SQL};
+                let key = $crate::db_enum::Db(service);
+                if limit <= 0 {
+                    // Nothing may be reserved: read only.
+                    let sql = ADMISSION_SELECT.replace("{reserved}", "CAST(NULL AS integer)");
+                    let rows: Vec<AdmissionRow> = sqlx::query_as(&sql)
+                        .bind(user_id)
+                        .bind(key)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    return Ok(admission(rows, None));
+                }
+                if matches!($crate::Store::backend(self), $crate::Backend::Postgres) {
+                    // One statement, one round trip: the writable CTE runs exactly once.
+                    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                        format!(
+                            "WITH reserved AS ({RESERVE_SQL}) {}",
+                            ADMISSION_SELECT.replace("{reserved}", "(SELECT used FROM reserved)")
+                        )
+                    });
+                    let rows: Vec<AdmissionRow> = sqlx::query_as(SQL.as_str())
+                        .bind(user_id)
+                        .bind(key)
+                        .bind(day)
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    Ok(admission(rows, None))
+                } else {
+                    // SQLite has no writable CTEs; a local transaction costs no round trips.
+                    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                        ADMISSION_SELECT.replace("{reserved}", "CAST(NULL AS integer)")
+                    });
+                    let mut tx = self.pool.begin().await?;
+                    let reserved: Option<i32> = sqlx::query_scalar(RESERVE_SQL)
+                        .bind(user_id)
+                        .bind(key)
+                        .bind(day)
+                        .bind(limit)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let rows: Vec<AdmissionRow> = sqlx::query_as(SQL.as_str())
+                        .bind(user_id)
+                        .bind(key)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(admission(rows, reserved))
+                }
             }
 
             async fn insert_generation(&self, g: &$crate::Generation) -> $crate::Result<()> {

@@ -150,7 +150,7 @@ macro_rules! impl_identity_store {
             ) -> $crate::Result<Vec<(konqer_domain::ServiceKey, i32)>> {
                 let rows: Vec<($crate::db_enum::Db<konqer_domain::ServiceKey>, i32)> =
                     sqlx::query_as(
-                        "SELECT service_key, used FROM usage_counters WHERE user_id = $1 AND day = $2",
+                        "SELECT service_key, used FROM usage_counters WHERE user_id = $1 AND day = $2 AND used > 0",
                     )
                     .bind(user_id)
                     .bind(day)

@@ -37,7 +37,7 @@ pub use billing::{
     WebhookOutcome, SEND_EMAIL_JOB,
 };
 pub use error::StoreError;
-pub use generations::{Generation, GenerationFilter, GenerationStore};
+pub use generations::{Admission, Generation, GenerationFilter, GenerationStore};
 pub use identity::{
     IdentityStore, NewRefreshToken, OAuthState, RefreshOutcome, RoleFacts, SigningKeyRecord,
     UserUpdate,

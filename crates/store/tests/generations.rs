@@ -16,7 +16,7 @@ konqer_store::both_backends!(
     generations_page_newest_first_and_stay_private,
     a_generation_and_its_event_are_stored_together_or_not_at_all,
     enrichment_answers_are_cached_per_provider_and_lookup_and_replaced,
-    entitlement_facts_are_the_subscriptions_and_the_services_lock,
+    admission_reads_access_and_reserves_in_one_go,
 );
 
 fn day() -> NaiveDate {
@@ -286,14 +286,18 @@ async fn enrichment_answers_are_cached_per_provider_and_lookup_and_replaced(db: 
     );
 }
 
-async fn entitlement_facts_are_the_subscriptions_and_the_services_lock(db: TestDb) {
+async fn admission_reads_access_and_reserves_in_one_go(db: TestDb) {
     let s = &db.store;
     let ada = user(&db, "ada@example.com").await;
     let root = user(&db, "root@example.com").await;
-    assert_eq!(
-        s.entitlement_facts(ada, ServiceKey::ColdDm).await.unwrap(),
-        (vec![], false)
-    );
+    let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    // No subscription: nothing to decide on, but the unit is taken (the caller gives it back).
+    let first = s.admit(ada, ServiceKey::ColdDm, day, 2).await.unwrap();
+    assert_eq!(first.subscriptions, vec![]);
+    assert!(!first.locked_by_admin);
+    assert_eq!(first.reserved, Some(1));
+    s.release_quota(ada, ServiceKey::ColdDm, day).await.unwrap();
+
     let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
     let effects = WebhookEffects {
         event_id: "evt_facts".into(),
@@ -320,23 +324,37 @@ async fn entitlement_facts_are_the_subscriptions_and_the_services_lock(db: TestD
     s.set_access_lock(ada, ServiceKey::ColdDm, true, root, now)
         .await
         .unwrap();
-    let (subscriptions, locked) = s.entitlement_facts(ada, ServiceKey::ColdDm).await.unwrap();
-    assert!(locked);
-    assert_eq!(subscriptions, s.subscriptions_of(ada).await.unwrap());
-    assert_eq!(subscriptions.len(), 1);
-    assert_eq!(subscriptions[0].plan, Plan::Founding);
-    let (_, objection_locked) = s
-        .entitlement_facts(ada, ServiceKey::Objection)
-        .await
-        .unwrap();
-    assert!(!objection_locked, "the lock is per service");
+    let locked = s.admit(ada, ServiceKey::ColdDm, day, 2).await.unwrap();
+    assert!(locked.locked_by_admin);
+    assert_eq!(locked.reserved, Some(1), "the counter was given back");
+    let records = s.subscriptions_of(ada).await.unwrap();
+    assert_eq!(locked.subscriptions.len(), 1);
+    assert_eq!(locked.subscriptions[0].plan, Plan::Founding);
+    assert_eq!(locked.subscriptions[0].status, records[0].status);
+    assert_eq!(
+        locked.subscriptions[0].current_period_end,
+        records[0].current_period_end
+    );
+    let objection = s.admit(ada, ServiceKey::Objection, day, 2).await.unwrap();
+    assert!(!objection.locked_by_admin, "the lock is per service");
+    assert_eq!(objection.reserved, Some(1), "counters are per service");
     s.set_access_lock(ada, ServiceKey::ColdDm, false, root, now)
         .await
         .unwrap();
-    assert!(
-        !s.entitlement_facts(ada, ServiceKey::ColdDm)
-            .await
-            .unwrap()
-            .1
-    );
+    let second = s.admit(ada, ServiceKey::ColdDm, day, 2).await.unwrap();
+    assert!(!second.locked_by_admin);
+    assert_eq!(second.reserved, Some(2));
+    // At the limit nothing is taken, and the facts still come back.
+    let full = s.admit(ada, ServiceKey::ColdDm, day, 2).await.unwrap();
+    assert_eq!(full.reserved, None);
+    assert_eq!(full.subscriptions, second.subscriptions);
+    let none_allowed = s.admit(ada, ServiceKey::Carousel, day, 0).await.unwrap();
+    assert_eq!(none_allowed.reserved, None);
+    assert_eq!(none_allowed.subscriptions.len(), 1);
+    // The next day starts from zero.
+    let tomorrow = s
+        .admit(ada, ServiceKey::ColdDm, day.succ_opt().unwrap(), 2)
+        .await
+        .unwrap();
+    assert_eq!(tomorrow.reserved, Some(1));
 }

@@ -5,14 +5,15 @@
 
 mod stream;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
-use chrono::Duration;
 use konqer_domain::{entitlement, ServiceKey};
 use konqer_services::enrich::Enrichment;
 use konqer_services::Service;
@@ -25,6 +26,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::extract::parse_json;
 use crate::metrics::Outcome;
+use crate::middleware::RequestStart;
 use crate::problem::{ApiError, FieldError};
 use crate::AppState;
 
@@ -32,7 +34,7 @@ use crate::AppState;
 pub const ENRICHMENT_FLAG: &str = "enrichment";
 
 /// The longest the enrichment step may take (the provider's own retries included).
-const ENRICHMENT_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
+const ENRICHMENT_BUDGET: Duration = Duration::from_secs(10);
 
 #[derive(Serialize, ToSchema)]
 pub struct Quota {
@@ -99,30 +101,63 @@ pub async fn generate(
     State(state): State<AppState>,
     Path(service): Path<String>,
     AuthUser(caller): AuthUser,
+    arrived: Option<Extension<RequestStart>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let arrived = arrived.map_or_else(Instant::now, |Extension(RequestStart(at))| at);
     let key = service_key(&service)?;
-    let answer = pipeline(&state, key, caller.user.id, &headers, &body).await;
+    let answer = pipeline(&state, key, caller.user.id, arrived, &headers, &body).await;
     // A stream counts its own ending; everything else ends here.
     let outcome = match &answer {
         Ok(Answer::Streaming(_)) => None,
-        Ok(Answer::Done(_)) => Some(Outcome::Succeeded),
+        Ok(Answer::Done(..)) => Some(Outcome::Succeeded),
         Err(err) => Some(outcome_of(err)),
     };
     if let Some(outcome) = outcome {
         state.metrics.record_generation(key.as_str(), outcome);
     }
     answer.map(|answer| match answer {
-        Answer::Done(done) => Json(done).into_response(),
+        Answer::Done(done, providers) => {
+            let mut response = Json(done).into_response();
+            let overhead = record_overhead(&state, key, arrived, providers);
+            if let Ok(value) = HeaderValue::from_str(&server_timing(providers, overhead)) {
+                response.headers_mut().insert("server-timing", value);
+            }
+            response
+        }
         Answer::Streaming(response) => response,
     })
 }
 
-/// What the pipeline answered: a finished generation, or a stream that will carry it.
+/// What the pipeline answered: a finished generation (with the time its providers took), or a
+/// stream that will carry it.
 enum Answer {
-    Done(GenerateResponse),
+    Done(GenerateResponse, Duration),
     Streaming(Response),
+}
+
+/// Records and returns the pipeline's own share of a successful generation: the time since
+/// the request arrived, less what its providers took.
+fn record_overhead(
+    state: &AppState,
+    key: ServiceKey,
+    arrived: Instant,
+    providers: Duration,
+) -> Duration {
+    let overhead = arrived.elapsed().saturating_sub(providers);
+    state.metrics.record_overhead(key.as_str(), overhead);
+    overhead
+}
+
+/// The `Server-Timing` header (milliseconds): what the providers took — enrichment, text
+/// generation and the service's own parsing and scoring — and what the pipeline added.
+fn server_timing(providers: Duration, overhead: Duration) -> String {
+    format!(
+        "provider;dur={:.3}, pipeline;dur={:.3}",
+        providers.as_secs_f64() * 1e3,
+        overhead.as_secs_f64() * 1e3
+    )
 }
 
 /// The `outcome` label of a request the pipeline refused or failed.
@@ -143,6 +178,7 @@ async fn pipeline(
     state: &AppState,
     key: ServiceKey,
     user_id: Uuid,
+    arrived: Instant,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Answer, ApiError> {
@@ -170,61 +206,61 @@ async fn pipeline(
         .iter()
         .find(|e| e.key == key)
         .ok_or_else(|| ApiError::NotFound(format!("{key} is not in the catalog.")))?;
-    // Subscriptions and the service's lock in one statement: one round trip and one pooled
-    // connection, which is what a busy replica runs short of.
-    let (records, locked) = state.store.entitlement_facts(user_id, key).await?;
-    let subscriptions: Vec<entitlement::Subscription> = records
-        .iter()
-        .map(|r| entitlement::Subscription {
-            plan: r.plan,
-            service: r.service,
-            status: r.status,
-            current_period_end: r.current_period_end,
-        })
-        .collect();
+    // Access facts and the day's unit in one round trip: the unit is reserved before access
+    // is decided, and handed back when access is refused (a refusal is the rare path).
+    let day = now.date_naive();
+    let limit = entry.rate_limit_daily;
+    let admission = state.store.admit(user_id, key, day, limit).await?;
     let service_state = entitlement::ServiceState {
         key,
         enabled: entry.enabled,
         released_at: entry.released_at,
     };
-    let grace = Duration::days(entitlement::DEFAULT_GRACE_DAYS);
-    if let Err(reason) = entitlement::check(&service_state, &subscriptions, locked, now, grace) {
+    let grace = chrono::Duration::days(entitlement::DEFAULT_GRACE_DAYS);
+    let access = entitlement::check(
+        &service_state,
+        &admission.subscriptions,
+        admission.locked_by_admin,
+        now,
+        grace,
+    );
+    if let Err(reason) = access {
+        if admission.reserved.is_some() {
+            state.store.release_quota(user_id, key, day).await?;
+        }
         return Err(ApiError::ServiceLocked {
             reason,
             detail: locked_detail(reason, &entry.name),
         });
     }
-
-    let day = now.date_naive();
-    let limit = entry.rate_limit_daily;
-    let used = state
-        .store
-        .reserve_quota(user_id, key, day, limit)
-        .await?
-        .ok_or_else(|| {
-            let midnight = (day + Duration::days(1))
-                .and_hms_opt(0, 0, 0)
-                .map(|t| t.and_utc())
-                .unwrap_or(now);
-            ApiError::DailyLimitReached {
-                limit,
-                retry_after_secs: u64::try_from((midnight - now).num_seconds().max(1)).unwrap_or(1),
-            }
-        })?;
+    let used = admission.reserved.ok_or_else(|| {
+        let midnight = (day + chrono::Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or(now);
+        ApiError::DailyLimitReached {
+            limit,
+            retry_after_secs: u64::try_from((midnight - now).num_seconds().max(1)).unwrap_or(1),
+        }
+    })?;
     let quota = Quota {
         used_today: used,
         daily_limit: limit,
     };
     if stream::wants_event_stream(headers) {
         let index = index.unwrap_or_default();
+        let admitted = stream::Admitted {
+            user_id,
+            key,
+            day,
+            quota,
+            arrived,
+        };
         return Ok(Answer::Streaming(stream::stream(
             state.clone(),
             index,
-            user_id,
-            key,
             input,
-            quota,
-            day,
+            admitted,
         )));
     }
     let outcome = produce_and_store(
@@ -237,13 +273,16 @@ async fn pipeline(
     )
     .await;
     match outcome {
-        Ok((generation_id, output, metadata)) => Ok(Answer::Done(GenerateResponse {
-            generation_id,
-            service: key,
-            output,
-            metadata,
-            quota,
-        })),
+        Ok((generation_id, output, metadata, providers)) => Ok(Answer::Done(
+            GenerateResponse {
+                generation_id,
+                service: key,
+                output,
+                metadata,
+                quota,
+            },
+            providers,
+        )),
         Err(err) => {
             // Nothing was stored; the unit goes back.
             if let Err(release) = state.store.release_quota(user_id, key, day).await {
@@ -261,7 +300,7 @@ async fn produce_and_store(
     key: ServiceKey,
     input: &Value,
     on_delta: &mut (dyn for<'t> FnMut(&'t str) + Send),
-) -> Result<(Uuid, Value, Metadata), ApiError> {
+) -> Result<(Uuid, Value, Metadata, Duration), ApiError> {
     let started = Instant::now();
     let enrichment = enrich(state, service, user_id, input).await;
     let generator = konqer_services::text::Metered::new(state.generator.clone());
@@ -275,6 +314,8 @@ async fn produce_and_store(
                     .to_owned(),
             )
         })?;
+    // Enrichment and the service's step: the providers' share of the request.
+    let providers = started.elapsed();
     let usage = generator.usage();
     if let Some(u) = usage {
         state
@@ -313,7 +354,7 @@ async fn produce_and_store(
         .store
         .insert_generation_with_event(&generation, &event)
         .await?;
-    Ok((generation.id, produced.output, metadata))
+    Ok((generation.id, produced.output, metadata, providers))
 }
 
 /// The pipeline's enrichment step: what the configured provider knows about the service's

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{outcome_of, produce_and_store, GenerateResponse, Quota};
+use super::{outcome_of, produce_and_store, record_overhead, GenerateResponse, Quota};
 use crate::metrics::Outcome;
 use crate::problem::Problem;
 use crate::AppState;
@@ -63,17 +63,26 @@ impl Drop for Unfinished {
     }
 }
 
+/// A request past admission: who, which service, the day its unit was taken from, and when
+/// it arrived.
+pub(super) struct Admitted {
+    pub user_id: Uuid,
+    pub key: ServiceKey,
+    pub day: NaiveDate,
+    pub quota: Quota,
+    pub arrived: std::time::Instant,
+}
+
 /// The same pipeline as server-sent events: `delta` events as text is written, then one
 /// `result` with exactly the JSON of the non-streaming answer, or one `error` problem.
-pub(super) fn stream(
-    state: AppState,
-    index: usize,
-    user_id: Uuid,
-    key: ServiceKey,
-    input: Value,
-    quota: Quota,
-    day: NaiveDate,
-) -> Response {
+pub(super) fn stream(state: AppState, index: usize, input: Value, admitted: Admitted) -> Response {
+    let Admitted {
+        user_id,
+        key,
+        day,
+        quota,
+        arrived,
+    } = admitted;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
     let done = Arc::new(AtomicBool::new(false));
     let task_done = done.clone();
@@ -95,8 +104,9 @@ pub(super) fn stream(
         )
         .await;
         let event = match outcome {
-            Ok((generation_id, output, metadata)) => {
+            Ok((generation_id, output, metadata, providers)) => {
                 task_done.store(true, Ordering::SeqCst);
+                record_overhead(&state, key, arrived, providers);
                 state
                     .metrics
                     .record_generation(key.as_str(), Outcome::Succeeded);
