@@ -2,7 +2,10 @@
 # Load benchmark: a release build of `konqer serve` on SQLite and on PostgreSQL, and a bare axum
 # "hello" server as the baseline, all on loopback, loaded by wrk from the same machine.
 # Prints req/s and p50/p99 per target, /api/services as a share of the bare server's
-# throughput, and konqer's idle RSS. Also writes target/bench/report.txt.
+# throughput, and konqer's idle RSS. For the generate pipeline, `konqer-load` adds the
+# server's own account (`Server-Timing`) of the pipeline overhead — everything but the
+# providers — with 32 clients flat out and at fixed offered rates (BENCH_RATES, default
+# "1000 2000"). Also writes target/bench/report.txt.
 #   BENCH_SECONDS   measured seconds per target (default 10)
 #   BENCH_CONNECTIONS  concurrent connections (default 64)
 set -euo pipefail
@@ -41,6 +44,8 @@ wait_for() { # url log
 
 failures=0
 rows=()
+loads=()
+rates=${BENCH_RATES:-1000 2000}
 # run LABEL URL [wrk options…] → appends "label req/s p50 p99" to rows; sets $rps.
 # $c overrides the connection count for one target.
 run() {
@@ -123,7 +128,18 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $token"
 wrk.body = '{"prospect_name":"Maya Chen","company":"Northwind","role":"Head of Sales","offer":"We write the first message to every prospect in your CRM."}'
 LUA
-  c=32 run "$backend  POST cold-dm/generate (c=32)" "http://127.0.0.1:$port/api/services/cold-dm/generate" -s "$work/generate.lua"
+  generate="http://127.0.0.1:$port/api/services/cold-dm/generate"
+  c=32 run "$backend  POST cold-dm/generate (c=32)" "$generate" -s "$work/generate.lua"
+  input='{"prospect_name":"Maya Chen","company":"Northwind","role":"Head of Sales","offer":"We write the first message to every prospect in your CRM."}'
+  for rate in "" $rates; do
+    if out=$(target/release/konqer-load "$generate" "$token" "$input" --clients 32 --seconds "$seconds" ${rate:+--rate "$rate"}); then
+      loads+=("$backend: $out")
+    else
+      loads+=("$backend: $out")
+      echo "bench: konqer-load on $backend ${rate:+at $rate req/s }saw failures" >&2
+      failures=$((failures + 1))
+    fi
+  done
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
 
@@ -133,5 +149,8 @@ mkdir -p target/bench
   printf '%-30s %12s %9s %9s\n' "target" "req/s" "p50" "p99"
   printf '%s\n' "${rows[@]}"
   echo "idle RSS of konqer serve: ${rss[*]}"
+  echo
+  echo "POST cold-dm/generate through konqer-load (offline provider; pipeline = Server-Timing)"
+  printf '%s\n' "${loads[@]}"
 } | tee target/bench/report.txt
 [ "$failures" -eq 0 ] || { echo "bench: $failures target(s) answered with errors" >&2; exit 1; }
