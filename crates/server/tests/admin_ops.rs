@@ -457,15 +457,7 @@ async fn the_scrape_carries_revenue_gauges(db: TestDb) {
     let app = TestApp::start(db, &[]).await;
     let (_, ada) = signed_up(&app, "ada@example.com").await;
     grant_founding(&app, ada).await;
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(text.contains("konqer_mrr_cents 5825"), "{text}");
     assert!(
         text.contains(r#"konqer_subscriptions_live{plan="founding"} 1"#),

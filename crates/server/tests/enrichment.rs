@@ -223,6 +223,17 @@ async fn the_model_is_given_the_facts_apollo_found(db: TestDb) {
     );
 }
 
+/// The `enrichment` flag as the web app reads it for this user.
+async fn enrichment_flag(app: &TestApp, token: &str) -> Value {
+    let mine: Value = app
+        .get_as(token, "/api/user/flags")
+        .await
+        .json()
+        .await
+        .unwrap();
+    mine["flags"]["enrichment"].clone()
+}
+
 /// Operators roll enrichment out, or switch it off, with the `enrichment` flag — the same
 /// evaluation the web app reads from `GET /api/user/flags`.
 async fn the_enrichment_flag_decides_who_is_enriched(db: TestDb) {
@@ -237,25 +248,13 @@ async fn the_enrichment_flag_decides_who_is_enriched(db: TestDb) {
             .send()
     };
     assert_eq!(set(0).await.unwrap().status(), 200);
-    let mine: Value = app
-        .get_as(&token, "/api/user/flags")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(mine["flags"]["enrichment"], false);
+    assert_eq!(enrichment_flag(&app, &token).await, false);
     let result = generate(&app, &token, &maya()).await;
     assert_eq!(result["output"]["enrichment_sources"], json!([]));
     assert_eq!(apollo.traffic().total_hits(), 0, "no credit spent");
 
     assert_eq!(set(100).await.unwrap().status(), 200);
-    let mine: Value = app
-        .get_as(&token, "/api/user/flags")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(mine["flags"]["enrichment"], true);
+    assert_eq!(enrichment_flag(&app, &token).await, true);
     let result = generate(&app, &token, &maya()).await;
     assert_eq!(result["output"]["enrichment_sources"], json!(["apollo"]));
     assert_eq!(apollo.traffic().hits(PEOPLE_MATCH), 1);

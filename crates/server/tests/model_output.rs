@@ -74,15 +74,7 @@ async fn token_usage_is_stored_and_counted(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(stored["metadata"]["usage"], usage);
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"konqer_llm_tokens_total{service="objection",kind="prompt"} 42"#),
         "{metrics}"
@@ -130,17 +122,6 @@ async fn two_unusable_answers_fail_without_cost(db: TestDb) {
     assert_eq!(objection["used_today"], 0, "the quota unit came back");
 }
 
-async fn scrape(app: &TestApp) -> String {
-    app.client
-        .get(format!("{}/metrics", app.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 fn generations(metrics: &str, service: &str, outcome: &str) -> u64 {
     let series = format!(r#"konqer_generations_total{{service="{service}",outcome="{outcome}"}} "#);
     metrics
@@ -183,7 +164,7 @@ async fn every_outcome_is_counted_by_service(db: TestDb) {
     assert_problem(invalid, 422, "invalid_input").await;
     let (stranger, _) = signed_up(&app, "grace@example.com").await;
     assert_problem(run(&app, &stranger).await, 403, "service_locked").await;
-    let metrics = scrape(&app).await;
+    let metrics = app.metrics().await;
     for (outcome, expected) in [
         ("succeeded", 1),
         ("failed", 1),

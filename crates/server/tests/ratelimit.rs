@@ -59,15 +59,7 @@ async fn every_api_answer_carries_the_headers_and_the_limit_holds(db: TestDb) {
     let health = app.client.get(app.url("/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     assert!(health.headers().get("ratelimit-limit").is_none());
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("konqer_rate_limited_total 2"), "{metrics}");
 }
 
@@ -180,15 +172,7 @@ async fn a_redis_outage_fails_open_and_is_counted(db: TestDb) {
             200
         );
     }
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     let line = metrics
         .lines()
         .find(|l| l.starts_with("konqer_rate_limit_fail_open "))

@@ -82,15 +82,7 @@ async fn a_client_that_disconnects_mid_stream_is_not_charged(db: TestDb) {
         .unwrap();
     assert_eq!(history["items"], json!([]));
     assert_eq!(used_today(&app, &token).await, 0);
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"konqer_generations_total{service="cold-dm",outcome="cancelled"} 1"#),
         "{metrics}"
