@@ -108,3 +108,34 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// The webhook effects of a founding membership bought at `now` (active for a year), for
+/// tests that need a member without going through a purchase (the billing suites test how
+/// purchases get there).
+pub fn founding_purchase(
+    user_id: uuid::Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> crate::WebhookEffects {
+    use konqer_domain::{Plan, SubscriptionStatus};
+    crate::WebhookEffects {
+        event_id: format!("evt_{user_id}"),
+        event_type: "customer.subscription.created".into(),
+        event_created: now,
+        subscription: Some(crate::SubscriptionSnapshot {
+            stripe_subscription_id: format!("sub_{user_id}"),
+            stripe_customer_id: None,
+            user_id,
+            plan: Plan::Founding,
+            service: None,
+            interval: Plan::Founding.interval(),
+            status: SubscriptionStatus::Active,
+            canceled_at: None,
+            period: Some((now, now + chrono::Duration::days(365))),
+            cancel_at_period_end: Some(false),
+        }),
+        payment: None,
+        refund: None,
+        emails: Vec::new(),
+        now,
+    }
+}

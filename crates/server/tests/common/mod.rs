@@ -6,11 +6,11 @@
 
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
-use konqer_domain::{Plan, SubscriptionStatus, SystemClock};
+use chrono::Utc;
+use konqer_domain::SystemClock;
 use konqer_server::{launch, Config, Roles};
 use konqer_store::testing::TestDb;
-use konqer_store::{SubscriptionSnapshot, WebhookEffects};
+use konqer_store::WebhookEffects;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -224,28 +224,7 @@ pub async fn signed_up(app: &TestApp, email: &str) -> (String, Uuid) {
 
 /// Grants a founding membership directly (the billing suites test how purchases get here).
 pub async fn grant_founding(app: &TestApp, user: Uuid) {
-    let now = Utc::now();
-    let effects = WebhookEffects {
-        event_id: format!("evt_{user}"),
-        event_type: "customer.subscription.created".into(),
-        event_created: now,
-        subscription: Some(SubscriptionSnapshot {
-            stripe_subscription_id: format!("sub_{user}"),
-            stripe_customer_id: None,
-            user_id: user,
-            plan: Plan::Founding,
-            service: None,
-            interval: Plan::Founding.interval(),
-            status: SubscriptionStatus::Active,
-            canceled_at: None,
-            period: Some((now, now + Duration::days(365))),
-            cancel_at_period_end: Some(false),
-        }),
-        payment: None,
-        refund: None,
-        emails: Vec::new(),
-        now,
-    };
+    let effects = konqer_store::testing::founding_purchase(user, Utc::now());
     app.db.store.apply_webhook(&effects).await.unwrap();
 }
 
