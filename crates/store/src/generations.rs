@@ -2,6 +2,8 @@
 //! per request, released when the request fails), the generations a user can page through,
 //! read and delete — only ever their own — and the enrichment providers' cached answers.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use konqer_domain::{entitlement, ServiceKey};
@@ -33,24 +35,16 @@ pub struct GenerationFilter {
 
 #[async_trait]
 pub trait GenerationStore: Send + Sync + 'static {
-    /// Takes one unit of today's quota atomically: the count after it, or `None` when the
-    /// limit is reached (nothing changes then).
-    async fn reserve_quota(
-        &self,
-        user_id: Uuid,
-        service: ServiceKey,
-        day: NaiveDate,
-        limit: i32,
-    ) -> Result<Option<i32>>;
-    /// Gives back a unit taken by `reserve_quota` (the request failed).
+    /// Gives back a unit taken by `admit` (access refused, or the request failed).
     async fn release_quota(&self, user_id: Uuid, service: ServiceKey, day: NaiveDate)
         -> Result<()>;
     /// Admission to a generation in one round trip (one write transaction on SQLite): what
     /// deciding the user's access needs — their subscriptions and whether an operator locked
     /// the service for them (the lock only matters once a subscription covers the service, so
-    /// with none it reads as unlocked) — and one unit of the day's quota, reserved as
-    /// `reserve_quota` does. The unit is taken before access is decided, so a caller that
-    /// refuses access must give a reserved unit back with `release_quota`.
+    /// with none it reads as unlocked) — and one unit of the day's quota, taken atomically
+    /// (none when the limit is reached or is 0: nothing changes then). The unit is taken
+    /// before access is decided, so a caller that refuses access must give a reserved unit
+    /// back with `release_quota`.
     async fn admit(
         &self,
         user_id: Uuid,
@@ -138,20 +132,38 @@ pub(crate) struct AdmissionRow {
     pub current_period_end: Option<DateTime<Utc>>,
 }
 
-/// The admission's read; `{reserved}` is what the reservation answered.
-pub(crate) const ADMISSION_SELECT: &str = "SELECT {reserved} AS reserved, \
-     EXISTS (SELECT 1 FROM service_access a WHERE a.user_id = $1 AND a.service_key = $2 \
-     AND a.locked_by_admin) AS locked_by_admin, \
-     s.plan, s.service_key, s.status, s.current_period_end \
-     FROM (SELECT 1) AS one LEFT JOIN subscriptions s ON s.user_id = $1 \
-     ORDER BY s.created_at, s.id";
-
 /// The reservation: the insert takes the first unit, the conditional update the next ones,
 /// and a full counter makes the update (and so the statement) a no-op.
 pub(crate) const RESERVE_SQL: &str =
     "INSERT INTO usage_counters (user_id, service_key, day, used) VALUES ($1, $2, $3, 1) \
      ON CONFLICT (user_id, service_key, day) DO UPDATE SET used = usage_counters.used + 1 \
      WHERE usage_counters.used < $4 RETURNING used";
+
+/// The admission's read, with `reserved` as the reservation answered.
+fn admission_select(reserved: &str) -> String {
+    format!(
+        "SELECT {reserved} AS reserved, \
+         EXISTS (SELECT 1 FROM service_access a WHERE a.user_id = $1 AND a.service_key = $2 \
+         AND a.locked_by_admin) AS locked_by_admin, \
+         s.plan, s.service_key, s.status, s.current_period_end \
+         FROM (SELECT 1) AS one LEFT JOIN subscriptions s ON s.user_id = $1 \
+         ORDER BY s.created_at, s.id"
+    )
+}
+
+/// The read alone (`$1` user, `$2` service): after SQLite's reservation, or when nothing may
+/// be reserved.
+pub(crate) static ADMISSION_READ: LazyLock<String> =
+    LazyLock::new(|| admission_select("CAST(NULL AS integer)"));
+
+/// Reservation and read in one PostgreSQL statement (`$3` day, `$4` limit): the writable CTE
+/// runs exactly once.
+pub(crate) static ADMISSION_RESERVE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH reserved AS ({RESERVE_SQL}) {}",
+        admission_select("(SELECT used FROM reserved)")
+    )
+});
 
 pub(crate) fn admission(rows: Vec<AdmissionRow>, reserved: Option<i32>) -> Admission {
     let subscriptions: Vec<entitlement::Subscription> = rows
@@ -181,25 +193,6 @@ macro_rules! impl_generation_store {
     ($Store:ty) => {
         #[async_trait::async_trait]
         impl $crate::GenerationStore for $Store {
-            async fn reserve_quota(
-                &self,
-                user_id: uuid::Uuid,
-                service: konqer_domain::ServiceKey,
-                day: chrono::NaiveDate,
-                limit: i32,
-            ) -> $crate::Result<Option<i32>> {
-                if limit <= 0 {
-                    return Ok(None);
-                }
-                Ok(sqlx::query_scalar($crate::generations::RESERVE_SQL)
-                .bind(user_id)
-                .bind($crate::db_enum::Db(service))
-                .bind(day)
-                .bind(limit)
-                .fetch_optional(&self.pool)
-                .await?)
-            }
-
             async fn release_quota(
                 &self,
                 user_id: uuid::Uuid,
@@ -225,12 +218,13 @@ macro_rules! impl_generation_store {
                 day: chrono::NaiveDate,
                 limit: i32,
             ) -> $crate::Result<$crate::generations::Admission> {
-                use $crate::generations::{admission, AdmissionRow, ADMISSION_SELECT, RESERVE_SQL};
+                use $crate::generations::{
+                    admission, AdmissionRow, ADMISSION_READ, ADMISSION_RESERVE, RESERVE_SQL,
+                };
                 let key = $crate::db_enum::Db(service);
                 if limit <= 0 {
                     // Nothing may be reserved: read only.
-                    let sql = ADMISSION_SELECT.replace("{reserved}", "CAST(NULL AS integer)");
-                    let rows: Vec<AdmissionRow> = sqlx::query_as(&sql)
+                    let rows: Vec<AdmissionRow> = sqlx::query_as(ADMISSION_READ.as_str())
                         .bind(user_id)
                         .bind(key)
                         .fetch_all(&self.pool)
@@ -238,14 +232,7 @@ macro_rules! impl_generation_store {
                     return Ok(admission(rows, None));
                 }
                 if matches!($crate::Store::backend(self), $crate::Backend::Postgres) {
-                    // One statement, one round trip: the writable CTE runs exactly once.
-                    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-                        format!(
-                            "WITH reserved AS ({RESERVE_SQL}) {}",
-                            ADMISSION_SELECT.replace("{reserved}", "(SELECT used FROM reserved)")
-                        )
-                    });
-                    let rows: Vec<AdmissionRow> = sqlx::query_as(SQL.as_str())
+                    let rows: Vec<AdmissionRow> = sqlx::query_as(ADMISSION_RESERVE.as_str())
                         .bind(user_id)
                         .bind(key)
                         .bind(day)
@@ -255,9 +242,6 @@ macro_rules! impl_generation_store {
                     Ok(admission(rows, None))
                 } else {
                     // SQLite has no writable CTEs; a local transaction costs no round trips.
-                    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-                        ADMISSION_SELECT.replace("{reserved}", "CAST(NULL AS integer)")
-                    });
                     let mut tx = self.pool.begin().await?;
                     let reserved: Option<i32> = sqlx::query_scalar(RESERVE_SQL)
                         .bind(user_id)
@@ -266,7 +250,7 @@ macro_rules! impl_generation_store {
                         .bind(limit)
                         .fetch_optional(&mut *tx)
                         .await?;
-                    let rows: Vec<AdmissionRow> = sqlx::query_as(SQL.as_str())
+                    let rows: Vec<AdmissionRow> = sqlx::query_as(ADMISSION_READ.as_str())
                         .bind(user_id)
                         .bind(key)
                         .fetch_all(&mut *tx)

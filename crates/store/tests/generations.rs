@@ -3,10 +3,10 @@
 //! are kept per provider and lookup.
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use konqer_domain::Plan;
 use konqer_domain::ServiceKey;
-use konqer_domain::{Plan, SubscriptionStatus};
 use konqer_store::testing::TestDb;
-use konqer_store::{Generation, GenerationFilter, NewUser, SubscriptionSnapshot, WebhookEffects};
+use konqer_store::{Generation, GenerationFilter, NewUser};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -45,9 +45,10 @@ async fn fifty_concurrent_reservations_with_a_limit_of_five_let_exactly_five_thr
         let store = db.store.clone();
         tasks.push(tokio::spawn(async move {
             store
-                .reserve_quota(ada, ServiceKey::ColdDm, day(), 5)
+                .admit(ada, ServiceKey::ColdDm, day(), 5)
                 .await
                 .unwrap()
+                .reserved
         }));
     }
     let mut granted = Vec::new();
@@ -68,36 +69,41 @@ async fn released_units_can_be_reserved_again_and_days_are_separate(db: TestDb) 
     let ada = user(&db, "ada@example.com").await;
     let s = &db.store;
     assert_eq!(
-        s.reserve_quota(ada, ServiceKey::Objection, day(), 1)
+        s.admit(ada, ServiceKey::Objection, day(), 1)
             .await
-            .unwrap(),
+            .unwrap()
+            .reserved,
         Some(1)
     );
     assert_eq!(
-        s.reserve_quota(ada, ServiceKey::Objection, day(), 1)
+        s.admit(ada, ServiceKey::Objection, day(), 1)
             .await
-            .unwrap(),
+            .unwrap()
+            .reserved,
         None
     );
     s.release_quota(ada, ServiceKey::Objection, day())
         .await
         .unwrap();
     assert_eq!(
-        s.reserve_quota(ada, ServiceKey::Objection, day(), 1)
+        s.admit(ada, ServiceKey::Objection, day(), 1)
             .await
-            .unwrap(),
+            .unwrap()
+            .reserved,
         Some(1)
     );
     assert_eq!(
-        s.reserve_quota(ada, ServiceKey::Objection, day() + Duration::days(1), 1)
+        s.admit(ada, ServiceKey::Objection, day() + Duration::days(1), 1)
             .await
-            .unwrap(),
+            .unwrap()
+            .reserved,
         Some(1)
     );
     assert_eq!(
-        s.reserve_quota(ada, ServiceKey::Carousel, day(), 0)
+        s.admit(ada, ServiceKey::Carousel, day(), 0)
             .await
-            .unwrap(),
+            .unwrap()
+            .reserved,
         None
     );
     s.release_quota(ada, ServiceKey::Carousel, day())
@@ -299,27 +305,7 @@ async fn admission_reads_access_and_reserves_in_one_go(db: TestDb) {
     s.release_quota(ada, ServiceKey::ColdDm, day).await.unwrap();
 
     let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
-    let effects = WebhookEffects {
-        event_id: "evt_facts".into(),
-        event_type: "customer.subscription.created".into(),
-        event_created: now,
-        subscription: Some(SubscriptionSnapshot {
-            stripe_subscription_id: "sub_facts".into(),
-            stripe_customer_id: None,
-            user_id: ada,
-            plan: Plan::Founding,
-            service: None,
-            interval: Plan::Founding.interval(),
-            status: SubscriptionStatus::Active,
-            canceled_at: None,
-            period: Some((now, now + Duration::days(365))),
-            cancel_at_period_end: Some(false),
-        }),
-        payment: None,
-        refund: None,
-        emails: Vec::new(),
-        now,
-    };
+    let effects = konqer_store::testing::founding_purchase(ada, now);
     s.apply_webhook(&effects).await.unwrap();
     s.set_access_lock(ada, ServiceKey::ColdDm, true, root, now)
         .await
